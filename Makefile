@@ -1,0 +1,59 @@
+# Mesa: `make run` serves the portal, `make test` runs every test. `make help` lists the rest.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+FLASK := $(BIN)/flask --app app
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint bench install translations migrate demo clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the project with its dev tools
+
+translations: $(VENV)/.installed ## Compile the English and Spanish catalogs
+	@$(BIN)/pybabel -q compile -d portal/translations
+
+migrate: translations ## Apply the database migrations
+	$(FLASK) db upgrade
+
+demo: migrate ## Load the demo data (idempotent) and build the search index
+	$(FLASK) demo load
+	$(FLASK) kb reindex
+
+run: demo ## Serve the portal with gunicorn on http://$(HOST):$(PORT)
+	@echo ""
+	@echo "  Mesa is running on http://$(HOST):$(PORT)"
+	@echo "  Demo accounts (password: mesa-demo-2026):"
+	@echo "    customers  alice@example.com, bob@example.com"
+	@echo "    agents     agnes@example.com (tier 1), diego@example.com (tier 2), tomas@example.com (tier 3)"
+	@echo "    admin      admin@example.com"
+	@echo "  Ctrl-C stops it."
+	@echo ""
+	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --worker-class gthread \
+		--access-logfile - --graceful-timeout 5 'app:app'
+
+test: translations ## Run the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install ## Check the code with ruff
+	$(BIN)/ruff check .
+
+bench: translations ## Run the benchmarks and rewrite bench/RESULTS.md
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean: ## Remove the virtualenv and caches (keeps instance/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache

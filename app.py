@@ -1,0 +1,8 @@
+"""Entry point: `python app.py` runs the development server; gunicorn and `flask --app app` use `app`."""
+
+from portal import create_app
+
+app = create_app()
+
+if __name__ == "__main__":
+    app.run(debug=True)

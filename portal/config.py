@@ -1,0 +1,110 @@
+"""Defaults for every setting. Each can be overridden by a `PORTAL_<NAME>` environment variable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# name -> (default, description). The README's configuration table is generated from this mapping,
+# so a new setting is documented where it is defined.
+SETTINGS: dict[str, tuple[object, str]] = {
+    "INSTANCE_PATH": (
+        str(PROJECT_ROOT / "instance"),
+        "Folder for the database, search index, secret key, outbox and attachments",
+    ),
+    "SECRET_KEY": (
+        None,
+        "Signs sessions and tokens; when unset a random key is generated once and kept in the instance folder",
+    ),
+    "DATABASE_URL": (None, "SQLAlchemy URL; default: SQLite file `portal.db` in the instance folder"),
+    "KB_DIR": (
+        str(PROJECT_ROOT / "kb_articles"),
+        "Folder of Markdown knowledge-base articles (`<lang>/<section>/<slug>.md`)",
+    ),
+    "KB_INDEX_DIR": (None, "Whoosh index folder; default `kb_index` in the instance folder"),
+    "DEFAULT_LANGUAGE": ("en", "Language used when neither the user nor the browser asks for one (`en` or `es`)"),
+    "SMTP_HOST": (None, "SMTP server for outgoing mail; when unset, mails are written to the outbox folder"),
+    "SMTP_PORT": (25, "SMTP port"),
+    "SMTP_USERNAME": (None, "SMTP user name (optional)"),
+    "SMTP_PASSWORD": (None, "SMTP password (optional)"),
+    "SMTP_STARTTLS": (False, "Use STARTTLS with the SMTP server"),
+    "MAIL_FROM": ("Mesa Support <support@mesa.example>", "Sender of every notification"),
+    "OUTBOX_DIR": (None, "Where mails go without SMTP; default `outbox` in the instance folder"),
+    "ATTACHMENTS_DIR": (None, "Attachment storage; default `attachments` in the instance folder"),
+    "BASE_URL": ("http://127.0.0.1:5000", "Public address used in links inside e-mails"),
+    "MAX_CONTENT_LENGTH": (25 * 1024 * 1024, "Largest request body in bytes (413 beyond it)"),
+    "MAX_ATTACHMENT_MB": (10, "Largest attachment in megabytes"),
+    "AUTO_CLOSE_DAYS": (28, "Days after which a solved ticket closes by itself"),
+    "PENDING_REMINDER_DAYS": (3, "Days before a pending ticket's customer is reminded"),
+    "PENDING_AUTO_SOLVE_DAYS": (7, "Days after which a pending ticket is set solved"),
+    "RATELIMIT_STORAGE_URI": (
+        "memory://",
+        "Flask-Limiter storage (use `redis://127.0.0.1:6379` with several hosts)",
+    ),
+    "LOGIN_RATE_LIMIT": ("10 per minute", "Login and password-reset attempts allowed per IP and per account"),
+    "PASSWORD_RESET_MAX_AGE": (3600, "Seconds a password-reset link stays valid"),
+    "SESSION_COOKIE_SECURE": (
+        None,
+        "Force the Secure cookie flag; by default it follows the request scheme (HTTPS)",
+    ),
+}
+
+
+def defaults() -> dict[str, object]:
+    values = {name: default for name, (default, _doc) in SETTINGS.items()}
+    values.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        LANGUAGES=["en", "es"],
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parent / "translations"),
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    return values
+
+
+def apply_environment(config: dict[str, object], environ: os._Environ[str] | dict[str, str]) -> None:
+    """Copy `PORTAL_*` variables over the defaults, converting to the default's type."""
+    for name, (default, _doc) in SETTINGS.items():
+        raw = environ.get(f"PORTAL_{name}")
+        if raw is None:
+            continue
+        if isinstance(default, bool) or name == "SESSION_COOKIE_SECURE":
+            config[name] = raw.strip().lower() in {"1", "true", "yes", "on"}
+        elif isinstance(default, int):
+            config[name] = int(raw)
+        else:
+            config[name] = raw
+
+
+def finish(config: dict[str, object]) -> None:
+    """Fill the values that depend on the instance folder, creating what must exist."""
+    instance = Path(str(config["INSTANCE_PATH"]))
+    instance.mkdir(parents=True, exist_ok=True)
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'portal.db'}"
+    for key, folder in (("KB_INDEX_DIR", "kb_index"), ("OUTBOX_DIR", "outbox"), ("ATTACHMENTS_DIR", "attachments")):
+        if not config.get(key):
+            config[key] = str(instance / folder)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    config["BABEL_DEFAULT_LOCALE"] = config["DEFAULT_LANGUAGE"]
+
+
+def _instance_secret(path: Path) -> str:
+    """A random key made once per instance, so sessions survive restarts without a key in the code."""
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, key.encode())
+    finally:
+        os.close(fd)
+    return key

@@ -1,0 +1,44 @@
+"""Blueprints, security headers, template helpers and error handlers."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.views import auth, errors, main, security
+
+    security.init_app(app)
+    errors.init_app(app)
+    _template_helpers(app)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    for optional in ("kb", "api_kb", "tickets", "agent", "admin", "api"):
+        _register_if_present(app, optional)
+
+
+def _register_if_present(app: Flask, module_name: str) -> None:
+    """Areas land one issue at a time; the app starts with whichever exist."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"portal.views.{module_name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"portal.views.{module_name}":
+            raise
+        return
+    init = getattr(module, "init_app", None)
+    if init is not None:
+        init(app)
+    app.register_blueprint(module.bp)
+
+
+def _template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    @app.context_processor
+    def _helpers() -> dict[str, object]:
+        return {
+            "has_endpoint": lambda endpoint: endpoint in app.view_functions,
+            "current_locale": str(get_locale() or app.config["DEFAULT_LANGUAGE"]),
+        }

@@ -1,0 +1,88 @@
+"""Every error becomes one answer: a full page in the user's language, or JSON under /api/."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: _l("Bad request"),
+    401: _l("Please log in"),
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("Too large"),
+    422: _l("Could not process this"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+}
+EXPLANATIONS = {
+    400: _l("The request could not be understood. Please go back and try again."),
+    401: _l("You need to log in to see this."),
+    403: _l("You do not have access to this page."),
+    404: _l("We could not find that page. It may have moved, or the address may be mistyped."),
+    405: _l("This address does not accept that kind of request."),
+    409: _l("This changed while you were working on it. Reload to see the latest version."),
+    413: _l("What you sent is larger than we accept."),
+    422: _l("Some of what you sent is not valid."),
+    429: _l("You have tried too many times. Please wait a minute and try again."),
+    500: _l("We are sorry: an unexpected error happened. It has been logged and nothing you sent is lost."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str | None = None, code: str | None = None):
+    title = str(TITLES.get(status, TITLES[500]))
+    text = message or str(EXPLANATIONS.get(status, EXPLANATIONS[500]))
+    if wants_json():
+        return jsonify(error={"code": code or title.lower().replace(" ", "_"), "message": text}), status
+    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    return render_template(template, status=status, title=title, message=text), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        return error_response(400, str(_l("Your form expired or was sent from elsewhere. Please try again.")),
+                              code="csrf_failed")
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        _rollback()
+        return error_response(exc.status_code, exc.message or None, code=type(exc).__name__.lower())
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = exc.code or 500
+        if code == 413:
+            limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+            return error_response(413, str(_l("Requests are limited to %(mb)s MB.", mb=limit_mb)))
+        if code == 429:
+            return error_response(429)
+        return error_response(code)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        _rollback()
+        return error_response(500)
+
+
+def _rollback() -> None:
+    from flask import g
+
+    db = g.get("db_session")
+    if db is not None:
+        db.rollback()
