@@ -35,8 +35,10 @@ def migrated_database(tmp_path_factory) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = _postgres_url(TEST_DATABASE_URL, schema)
-        upgrade_to_head(create_app({"TESTING": True, "DATABASE_URL": url,
-                                    "INSTANCE_PATH": str(tmp_path_factory.mktemp("migrate"))}))
+        migrating = create_app({"TESTING": True, "DATABASE_URL": url,
+                                "INSTANCE_PATH": str(tmp_path_factory.mktemp("migrate"))})
+        upgrade_to_head(migrating)
+        migrating.extensions["engine"].dispose()
         yield url
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
