@@ -8,7 +8,7 @@ WORKERS ?= 2
 FLASK := $(BIN)/flask --app app
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench install translations migrate demo clean
+.PHONY: help run test lint bench install translations migrate demo clean i18n-extract
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,3 +57,7 @@ bench: translations ## Run the benchmarks and rewrite bench/RESULTS.md
 
 clean: ## Remove the virtualenv and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+i18n-extract: install ## Refresh the catalogs from the code and templates (then translate portal/translations/es)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o portal/translations/messages.pot .
+	$(BIN)/pybabel -q update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching

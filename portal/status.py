@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from portal.errors import InvalidTransition
+from portal.errors import N_, InvalidTransition
 
 if TYPE_CHECKING:
     from portal.models.tickets import Ticket
@@ -58,22 +58,22 @@ class Role(StrEnum):
     SYSTEM = "system"
 
 
-# Message ids, not translations: the web layer passes them through gettext. Each is marked "# i18n".
+# Message ids, not translations: the web layer passes them through gettext.
 AGENT_LABELS = {
-    "new": "New",  # i18n
-    "open": "Open",  # i18n
-    "pending": "Pending",  # i18n
-    "on_hold": "On hold",  # i18n
-    "solved": "Solved",  # i18n
-    "closed": "Closed",  # i18n
+    "new": N_("New"),
+    "open": N_("Open"),
+    "pending": N_("Pending"),
+    "on_hold": N_("On hold"),
+    "solved": N_("Solved"),
+    "closed": N_("Closed"),
 }
 CUSTOMER_LABELS = {
-    "new": "Open",  # i18n
-    "open": "Open",  # i18n
-    "pending": "Waiting for your reply",  # i18n
-    "on_hold": "Open",  # i18n
-    "solved": "Solved",  # i18n
-    "closed": "Closed",  # i18n
+    "new": N_("Open"),
+    "open": N_("Open"),
+    "pending": N_("Waiting for your reply"),
+    "on_hold": N_("Open"),
+    "solved": N_("Solved"),
+    "closed": N_("Closed"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -39,6 +40,17 @@ EXPLANATIONS = {
 }
 
 
+def translate_domain_message(exc: DomainError) -> str | None:
+    """A service's message id in the user's language, its %(placeholders)s filled from the error's details."""
+    if not exc.message:
+        return None
+    values = {k: v for k, v in exc.details.items() if isinstance(v, str | int | float)}
+    try:
+        return gettext(exc.message, **values)
+    except (KeyError, ValueError, TypeError):
+        return exc.message
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -61,7 +73,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         _rollback()
-        return error_response(exc.status_code, exc.message or None, code=type(exc).__name__.lower())
+        return error_response(exc.status_code, translate_domain_message(exc), code=type(exc).__name__.lower())
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
