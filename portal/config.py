@@ -25,6 +25,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Folder of Markdown knowledge-base articles (`<lang>/<section>/<slug>.md`)",
     ),
     "KB_INDEX_DIR": (None, "Whoosh index folder; default `kb_index` in the instance folder"),
+    "KB_SYNC_INTERVAL": (0.5, "Seconds between checks of the KB folder for added, changed or deleted files"),
     "DEFAULT_LANGUAGE": ("en", "Language used when neither the user nor the browser asks for one (`en` or `es`)"),
     "SMTP_HOST": (None, "SMTP server for outgoing mail; when unset, mails are written to the outbox folder"),
     "SMTP_PORT": (25, "SMTP port"),
@@ -79,6 +80,8 @@ def apply_environment(config: dict[str, object], environ: os._Environ[str] | dic
             config[name] = raw.strip().lower() in {"1", "true", "yes", "on"}
         elif isinstance(default, int):
             config[name] = int(raw)
+        elif isinstance(default, float):
+            config[name] = float(raw)
         else:
             config[name] = raw
 

@@ -58,6 +58,8 @@ def init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
+    login_manager.login_message = app.config["LOGIN_MESSAGE"]
+    login_manager.localize_callback = str  # the lazy message, in the visitor's language, when flashed
 
     @login_manager.user_loader
     def _load_user(user_id: str):

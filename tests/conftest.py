@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,11 +116,15 @@ def runner(app):
 
 @pytest.fixture
 def db(app):
-    """The same kind of session the views use, for arranging and checking data."""
-    with app.app_context():
-        from portal.extensions import db_session
+    """The same kind of session the views use, for arranging and checking data.
 
-        yield db_session()
+    No app context stays pushed during the test: each request of the test client then gets its own app
+    context, so `g` (the request's session, Flask-Login's user, Flask-Babel's locale) never leaks from one
+    request, or one client, to the next. Use `with app.app_context():` where a test needs one.
+    Reload what a request changed with `db.refresh(obj)` (or `db.expire_all()`)."""
+    session = app.extensions["sessionmaker"]()
+    yield session
+    session.close()
 
 
 @pytest.fixture
@@ -152,3 +157,66 @@ def login(client, user, password: str = DEFAULT_PASSWORD):
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 303, response.text
     return response
+
+
+# ---- A real SMTP server for tests that send mail (aiosmtpd on 127.0.0.1, a free port) ----
+
+
+class _CollectingHandler:
+    """Keeps every message the server accepts, parsed, in arrival order."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook
+        from email import message_from_bytes
+        from email.policy import default as default_policy
+
+        message = message_from_bytes(envelope.content, policy=default_policy)
+        message.envelope_from = envelope.mail_from
+        message.envelope_to = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self, host: str, port: int, handler: _CollectingHandler) -> None:
+        self.host, self.port, self.handler = host, port, handler
+
+    @property
+    def messages(self) -> list:
+        """`email.message.EmailMessage` objects, with `.envelope_from` and `.envelope_to` added."""
+        return self.handler.messages
+
+    @property
+    def config(self) -> dict:
+        """Settings that send the app's mail here: `app_config` can return (or merge) them."""
+        return {"SMTP_HOST": self.host, "SMTP_PORT": self.port, "SMTP_STARTTLS": False}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server. Point the app at it with `smtp_config`, e.g. in a test module:
+
+        @pytest.fixture
+        def app_config(smtp_config):
+            return smtp_config
+    """
+    from aiosmtpd.controller import Controller
+
+    handler = _CollectingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield SmtpServer(controller.hostname, controller.port, handler)
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_config(smtp_server) -> dict:
+    return smtp_server.config

@@ -27,6 +27,6 @@ def create(email: str, name: str, role: str, locale: str | None, password: str) 
             db_session(), email=email, name=name, password=password, role=role, locale=locale, now=utcnow()
         )
     except Invalid as exc:
-        raise click.ClickException(exc.message) from exc
+        raise click.ClickException(exc.message % exc.details if exc.details else exc.message) from exc
     db_session().commit()
     click.echo(f"Created {user.role} {user.email}.")

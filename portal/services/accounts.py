@@ -1,14 +1,14 @@
-"""Accounts: creating people, checking passwords."""
+"""Accounts: creating people, checking passwords, profiles, and what admins may change."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.errors import Invalid
+from portal.errors import N_, Invalid, NotAllowed, NotFound
 from portal.models import ROLES, User
 
 MIN_PASSWORD_LENGTH = 10
@@ -37,9 +37,9 @@ def create_user(
 ) -> User:
     """A new account. E-mail addresses are unique whatever their case."""
     if role not in ROLES:
-        raise Invalid(f"Unknown role {role!r}")
+        raise Invalid(N_("Unknown role %(role)s."), role=role)
     if find_by_email(session, email) is not None:
-        raise Invalid("An account with this e-mail already exists.", field="email")
+        raise Invalid(N_("An account with this e-mail already exists."), field="email")
     if password is not None:
         check_password_rules(password)
     user = User(
@@ -58,9 +58,9 @@ def create_user(
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+        raise Invalid(N_("Use at least %(min)s characters."), min=MIN_PASSWORD_LENGTH, field="password")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise Invalid(f"Use at most {MAX_PASSWORD_LENGTH} characters.", field="password")
+        raise Invalid(N_("Use at most %(max)s characters."), max=MAX_PASSWORD_LENGTH, field="password")
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -78,3 +78,112 @@ def set_password(session: Session, user: User, password: str, *, now: datetime) 
     check_password_rules(password)
     user.password_hash = generate_password_hash(password)
     user.password_changed_at = now
+
+
+def register(
+    session: Session, *, email: str, name: str, password: str, locale: str | None, now: datetime
+) -> tuple[User, bool]:
+    """A visitor signs up as a customer. With an e-mail that already has an account nothing is created and
+    the existing account is returned with `False`: the caller answers as if it worked and tells the owner
+    by e-mail, so the form never reveals who has an account."""
+    existing = find_by_email(session, email)
+    if existing is not None:
+        check_password_hash(_DUMMY_HASH, password)  # about the time a new account takes
+        return existing, False
+    return create_user(session, email=email, name=name, password=password, locale=locale, now=now), True
+
+
+def update_profile(session: Session, user: User, *, name: str, locale: str | None, actor: User, now: datetime) -> None:
+    """People change their own name and language; the language then wins over the browser's."""
+    if actor.id != user.id:
+        raise NotAllowed(N_("Only the account's owner changes its profile."))
+    if not name.strip():
+        raise Invalid(N_("A name is required."), field="name")
+    user.name = name.strip()
+    user.locale = locale or None
+
+
+def change_password(
+    session: Session, user: User, *, current_password: str, new_password: str, actor: User, now: datetime
+) -> None:
+    """A logged-in person proves they know the current password before choosing a new one."""
+    if actor.id != user.id:
+        raise NotAllowed(N_("Only the account's owner changes its password this way."))
+    if not user.password_hash or not check_password_hash(user.password_hash, current_password):
+        raise Invalid(N_("The current password is not right."), field="current_password")
+    set_password(session, user, new_password, now=now)
+
+
+def list_users(
+    session: Session, *, search: str = "", role: str | None = None, limit: int = 50, offset: int = 0, actor: User
+) -> tuple[list[User], int]:
+    """Admins look people up by name or e-mail, optionally one role at a time, newest first."""
+    _require_admin(actor)
+    query = select(User)
+    if search.strip():
+        pattern = f"%{_escape_like(search.strip().lower())}%"
+        query = query.where(
+            or_(func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
+        )
+    if role in ROLES:
+        query = query.where(User.role == role)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    users = session.scalars(query.order_by(User.created_at.desc(), User.id.desc()).limit(limit).offset(offset))
+    return list(users), total
+
+
+def count_by_role(session: Session, *, actor: User) -> dict[str, int]:
+    _require_admin(actor)
+    counts = dict(session.execute(select(User.role, func.count()).where(User.active).group_by(User.role)).all())
+    return {role: counts.get(role, 0) for role in ROLES}
+
+
+def create_by_admin(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    locale: str | None,
+    password: str | None,
+    actor: User,
+    now: datetime,
+) -> User:
+    """Admins create agents, admins and customers; without a password the person sets one from an e-mailed link."""
+    _require_admin(actor)
+    return create_user(session, email=email, name=name, password=password, role=role, locale=locale, now=now)
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User, now: datetime) -> None:
+    """A deactivated person can no longer log in, and a session they already have stops working.
+    Admins cannot deactivate themselves, so there is always someone left to undo it."""
+    _require_admin(actor)
+    if user.id == actor.id and not active:
+        raise NotAllowed(N_("You cannot deactivate your own account."))
+    user.active = active
+
+
+def change_role(session: Session, user: User, role: str, *, actor: User, now: datetime) -> None:
+    _require_admin(actor)
+    if role not in ROLES:
+        raise Invalid(N_("Unknown role %(role)s."), role=role, field="role")
+    if user.id == actor.id and role != user.role:
+        raise NotAllowed(N_("You cannot change your own role."))
+    user.role = role
+
+
+def get_user(session: Session, user_id: int, *, actor: User) -> User:
+    _require_admin(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("No such user."))
+    return user
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise NotAllowed(N_("Only admins manage accounts."))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,43 +1,69 @@
-"""Logging in and out."""
+"""Signing up, logging in and out, resetting a forgotten password, and one's own account page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
-from flask_wtf import FlaskForm
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
 
-from portal.extensions import db_session
-from portal.services import accounts
+from portal.clock import utcnow
+from portal.errors import Invalid
+from portal.extensions import db_session, limiter
+from portal.models import User
+from portal.services import accounts, password_reset
+from portal.views import mailer
+from portal.views.account_forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from portal.views.safe_redirect import local_target
 
 bp = Blueprint("auth", __name__)
 
-
-class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+Page = str | Response | tuple[str, int]
 
 
-def _after_login_target(user) -> str:
+# Rate limits: per IP, and per account (the e-mail typed), so spreading guesses over many addresses
+# or many machines both run into the limit. Only POSTs count; showing the form is free.
+def _attempt_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def _account_key() -> str:
+    return "account:" + accounts.normalise_email(request.form.get("email", ""))
+
+
+def _rate_limited(view):
+    view = limiter.limit(_attempt_limit, key_func=_account_key, methods=["POST"])(view)
+    return limiter.limit(_attempt_limit, key_func=get_remote_address, methods=["POST"])(view)
+
+
+def _next_target() -> str:
     return local_target(request.args.get("next")) or url_for("main.home")
 
 
+def _status() -> int:
+    return 422 if request.method == "POST" else 200
+
+
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response | tuple[str, int]:
+@_rate_limited
+def login() -> Page:
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(db_session(), form.email.data, form.password.data)
         if user is not None:
             login_user(user)
-            return redirect(_after_login_target(user), 303)
+            return redirect(_next_target(), 303)
         form.password.errors = [_("Wrong e-mail or password.")]
-    status = 422 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), _status()
 
 
 @bp.post("/logout")
@@ -45,3 +71,134 @@ def logout() -> Response:
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("main.home"), 303)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_attempt_limit, key_func=get_remote_address, methods=["POST"])
+def register() -> Page:
+    """A new customer lands where they were going, logged in. An address that already has an account gets
+    the same kind of answer (no 'already taken'), and its owner is told by e-mail."""
+    if current_user.is_authenticated:
+        return redirect(_next_target(), 303)
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        return render_template("auth/register.html", form=form), _status()
+    locale = session.get("lang") or _current_language()
+    user, created = accounts.register(
+        db_session(), email=form.email.data, name=form.name.data, password=form.password.data,
+        locale=locale, now=utcnow(),
+    )
+    db_session().commit()
+    if not created:
+        mailer.send_email(user, "registration_exists", login_url=mailer.absolute_url("auth.login"),
+                          forgot_url=mailer.absolute_url("auth.forgot_password"))
+        flash(_("Check your e-mail: we sent a message to %(email)s.", email=form.email.data), "info")
+        return redirect(url_for("auth.login", next=local_target(request.args.get("next"))), 303)
+    login_user(user)
+    mailer.send_email(user, "welcome", account_url=mailer.absolute_url("auth.account"))
+    flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
+    return redirect(_next_target(), 303)
+
+
+def _current_language() -> str:
+    return str(get_locale() or current_app.config["DEFAULT_LANGUAGE"])
+
+
+def reset_tokens() -> password_reset.ResetTokens:
+    return password_reset.ResetTokens(
+        current_app.config["SECRET_KEY"], int(current_app.config["PASSWORD_RESET_MAX_AGE"])
+    )
+
+
+def send_reset_link(user: User, *, invited: bool = False) -> bool:
+    """The reset e-mail; an admin who creates an account without a password sends it as an invitation."""
+    return mailer.send_email(
+        user,
+        "password_reset",
+        reset_url=mailer.absolute_url("auth.reset_password", token=reset_tokens().make(user)),
+        minutes=int(current_app.config["PASSWORD_RESET_MAX_AGE"]) // 60,
+        invited=invited,
+    )
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@_rate_limited
+def forgot_password() -> Page:
+    """The answer is the same whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/forgot_password.html", form=form), _status()
+    user = accounts.find_by_email(db_session(), form.email.data)
+    if user is not None and user.active:
+        send_reset_link(user)
+    flash(_("If an account exists for %(email)s, we have sent it a link to choose a new password.",
+            email=form.email.data), "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit(_attempt_limit, key_func=get_remote_address, methods=["POST"])
+def reset_password(token: str) -> Page:
+    tokens = reset_tokens()
+    try:
+        tokens.user_for(db_session(), token, now=utcnow())
+    except password_reset.InvalidResetToken:
+        return render_template("auth/reset_invalid.html"), 400
+    form = ResetPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/reset_password.html", form=form, token=token), _status()
+    user = password_reset.reset_password(db_session(), tokens, token, form.password.data, now=utcnow())
+    db_session().commit()
+    login_user(user)
+    flash(_("Your new password is saved. You are logged in."), "success")
+    return redirect(url_for("main.home"), 303)
+
+
+@bp.get("/account")
+@login_required
+def account() -> Page:
+    return _account_page(_profile_form_for(current_user), ChangePasswordForm(formdata=None))
+
+
+def _profile_form_for(user: User) -> ProfileForm:
+    return ProfileForm(formdata=None, data={"name": user.name, "locale": user.locale or ""})
+
+
+def _account_page(profile_form: ProfileForm, password_form: ChangePasswordForm, status: int = 200) -> Page:
+    return render_template("auth/account.html", profile_form=profile_form, password_form=password_form), status
+
+
+@bp.post("/account")
+@login_required
+def update_account() -> Page:
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _account_page(form, ChangePasswordForm(formdata=None), 422)
+    user = current_user._get_current_object()
+    accounts.update_profile(db_session(), user, name=form.name.data, locale=form.locale.data or None,
+                            actor=user, now=utcnow())
+    db_session().commit()
+    session.pop("lang", None)
+    flash(_("Your profile is saved."), "success")
+    return redirect(url_for("auth.account"), 303)
+
+
+@bp.post("/account/password")
+@login_required
+@limiter.limit(_attempt_limit, key_func=lambda: f"user:{current_user.get_id()}", methods=["POST"])
+def change_password() -> Page:
+    form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(db_session(), user, current_password=form.current_password.data,
+                                     new_password=form.new_password.data, actor=user, now=utcnow())
+        except Invalid as exc:
+            if exc.details.get("field") != "current_password":
+                raise
+            form.current_password.errors = [_("That is not your current password.")]
+        else:
+            db_session().commit()
+            flash(_("Your new password is saved."), "success")
+            return redirect(url_for("auth.account"), 303)
+    return _account_page(_profile_form_for(user), form, 422)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from pathlib import Path
@@ -51,7 +52,6 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call" and report.failed and page is not None:
         folder = Path("test-results") / "screenshots"
         folder.mkdir(parents=True, exist_ok=True)
-        try:
+        # A failed screenshot must not hide the real failure.
+        with contextlib.suppress(Exception):
             page.screenshot(path=str(folder / f"{item.name}.png"), full_page=True)
-        except Exception:  # noqa: BLE001 - a failed screenshot must not hide the real failure
-            pass

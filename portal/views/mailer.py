@@ -1,0 +1,86 @@
+"""The Flask side of e-mail: render `templates/emails/<name>.txt` + `.html` in the recipient's language,
+then hand the message to `services.mail`. Works in a request and in CLI commands (app context only).
+
+A template pair looks like:
+
+    emails/<name>.txt    {% extends "emails/_layout.txt" %}{% block subject %}…{% endblock %}{% block body %}…
+    emails/<name>.html   {% extends "emails/_layout.html" %}{% block body %}…{% endblock %}
+
+The subject is the `subject` block of the text template; the HTML template receives it as `subject`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import force_locale
+
+from portal.models import User
+from portal.services import mail
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+    language: str
+
+
+def recipient_language(user: User | None) -> str:
+    """The person's own choice, else the portal's default language."""
+    languages = current_app.config["LANGUAGES"]
+    if user is not None and user.locale in languages:
+        return str(user.locale)
+    return str(current_app.config["DEFAULT_LANGUAGE"])
+
+
+def absolute_url(endpoint: str, **values: object) -> str:
+    """A link for an e-mail, on `BASE_URL`, whether or not a request is being served."""
+    base = urlsplit(str(current_app.config["BASE_URL"]))
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def render_email(template: str, locale: str, **context: object) -> RenderedEmail:
+    """Both versions of `emails/<template>` with every `_()` in `locale`."""
+    env = current_app.jinja_env
+    context = {"absolute_url": absolute_url, "lang": locale, "config": current_app.config, **context}
+    with force_locale(locale):
+        text_template = env.get_template(f"emails/{template}.txt")
+        subject = "".join(text_template.blocks["subject"](text_template.new_context(dict(context)))).strip()
+        context["subject"] = subject
+        text = text_template.render(context)
+        html = env.get_template(f"emails/{template}.html").render(context)
+    return RenderedEmail(subject=subject, text=text.strip() + "\n", html=html, language=locale)
+
+
+def settings() -> mail.MailSettings:
+    return mail.MailSettings.from_config(current_app.config)
+
+
+def send_email(user: User, template: str, **context: object) -> bool:
+    """Render `template` for `user` in their language and send it. A failure is logged, not raised: the
+    action that triggered the mail has already been saved and the person should not see an error page."""
+    language = recipient_language(user)
+    rendered = render_email(template, language, user=user, **context)
+    message = mail.build_message(
+        to=user.email,
+        to_name=user.name,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        language=rendered.language,
+        settings=settings(),
+    )
+    try:
+        mail.send(message, settings())
+    except mail.MailError:
+        log.exception("Could not send the %r e-mail to user %s", template, user.id)
+        return False
+    return True
