@@ -1,0 +1,60 @@
+"""What a search returns. Plain values, no Whoosh objects: safe to keep after the searcher closes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article in a result list. `snippet_html` is safe HTML: escaped text plus `<b class="match">`."""
+
+    path: str
+    url: str
+    title: str
+    lang: str
+    section: str
+    summary: str
+    snippet_html: str
+    score: float
+    status: str = "published"
+    updated: str | None = None
+    translation_key: str = ""
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    total: int
+    suggestion: str | None
+    hits: list[Hit]
+    page: int = 1
+    per_page: int = 10
+    fuzzy: bool = False
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+@dataclass
+class SyncReport:
+    """Paths added, updated and deleted by a sync; `skipped` were left for the next sync (index busy)."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    rebuilt: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted or self.rebuilt)

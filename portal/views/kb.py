@@ -1,0 +1,156 @@
+"""The help center: `/kb` (sections, popular, recent), `/kb/search` (full page, or the results fragment for
+htmx live search), article pages and "Was this helpful?" votes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length
+
+from portal.articles import SUPPORTED_LANGUAGES, article_url, path_from_url
+from portal.clock import utcnow
+from portal.extensions import db_session
+from portal.markdown_render import render_article
+from portal.search import MAX_QUERY_CHARS, QueryTooLong, SearchResults
+from portal.services import kb
+from portal.views.htmx import is_htmx, vary_on_htmx
+from portal.views.kb_access import kb_dir, kb_index, visitor_id
+
+bp = Blueprint("kb", __name__)
+
+PER_PAGE = 10
+POPULAR_DAYS = 30
+LISTED = 5
+
+
+class VoteForm(FlaskForm):
+    helpful = HiddenField(validators=[DataRequired(), AnyOf(["yes", "no"])])
+    comment = TextAreaField(_l("What was missing?"), validators=[Length(max=kb.MAX_COMMENT)])
+
+
+def _actor():
+    return current_user if current_user.is_authenticated else None
+
+
+def _lang() -> str:
+    return str(get_locale() or current_app.config["DEFAULT_LANGUAGE"])
+
+
+@bp.get("/kb")
+def index() -> str:
+    lang, statuses = _lang(), kb.visible_statuses(_actor())
+    search_index = kb_index()
+    popular_paths = kb.popular_paths(db_session(), since=utcnow() - timedelta(days=POPULAR_DAYS), limit=LISTED)
+    by_path = {hit.path: hit for hit in search_index.articles(paths=popular_paths, visible_statuses=statuses)}
+    popular = [by_path[path] for path in popular_paths if path in by_path]
+    popular = ([hit for hit in popular if hit.lang == lang] or popular)[:LISTED]
+    return render_template(
+        "kb/index.html",
+        sections=search_index.sections(lang, statuses),
+        recent=search_index.recent(lang, limit=LISTED, visible_statuses=statuses),
+        popular=popular,
+    )
+
+
+@bp.get("/kb/search")
+def search() -> Response:
+    """The same URL serves the page (no JavaScript) and the live-search fragment (HX-Request)."""
+    query = request.args.get("q", "").strip()
+    only_lang = request.args.get("lang") if request.args.get("lang") in SUPPORTED_LANGUAGES else None
+    section = request.args.get("section", "").strip() or None
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    results, error, search_id, status = None, None, None, 200
+    if query:
+        try:
+            results = kb_index().search(query, lang=_lang(), only_lang=only_lang, section=section, page=page,
+                                        per_page=PER_PAGE, visible_statuses=kb.visible_statuses(_actor()))
+        except QueryTooLong:
+            error, status = _("Please shorten your search to %(count)d characters or fewer.",
+                              count=MAX_QUERY_CHARS), 400
+    elif section:
+        results = _section_listing(section, page)
+    if results is not None and query and page == 1:
+        entry = kb.log_search(db_session(), query=query, lang=_lang(), result_count=results.total, actor=_actor(),
+                              visitor_id=visitor_id(), now=utcnow())
+        db_session().commit()
+        search_id = entry.id
+    context = {"query": query, "results": results, "error": error, "search_id": search_id, "only_lang": only_lang,
+               "section": section, "languages": SUPPORTED_LANGUAGES}
+    if is_htmx():
+        # htmx leaves 4xx answers unswapped: the fragment says what is wrong with a 200.
+        return vary_on_htmx(make_response(render_template("kb/_results.html", **context), 200))
+    return vary_on_htmx(make_response(render_template("kb/search.html", **context), status))
+
+
+@bp.get("/kb/<path:article_path>")
+def article(article_path: str) -> str:
+    actor, statuses = _actor(), kb.visible_statuses(_actor())
+    current = kb.get_article(kb_dir(), path_from_url(article_path), actor=actor,
+                             default_lang=current_app.config["DEFAULT_LANGUAGE"])
+    search_index = kb_index()
+    translations = [hit for hit in search_index.articles(translation_keys=[current.translation_key],
+                                                          visible_statuses=statuses) if hit.path != current.path]
+    kb.record_view(db_session(), article=current, actor=actor, visitor_id=visitor_id(),
+                   search_id=request.args.get("from", type=int), now=utcnow())
+    db_session().commit()
+    return render_template(
+        "kb/article.html",
+        article=current,
+        rendered=render_article(current),
+        translations=translations,
+        related=_related(current, statuses),
+        vote=kb.current_vote(db_session(), path=current.path, actor=actor, visitor_id=visitor_id()),
+        form=VoteForm(),
+        url=article_url(current),
+    )
+
+
+@bp.post("/kb/<path:article_path>/vote")
+def vote(article_path: str) -> Response:
+    """"Was this helpful? Yes / No", with an optional "what was missing?"; voting again changes the vote."""
+    actor = _actor()
+    current = kb.get_article(kb_dir(), path_from_url(article_path), actor=actor,
+                             default_lang=current_app.config["DEFAULT_LANGUAGE"])
+    form = VoteForm()
+    if not form.validate_on_submit():
+        if is_htmx():
+            return make_response(render_template("kb/_vote.html", article=current, url=article_url(current),
+                                                 form=form, vote=None), 422)
+        flash(_("Please choose Yes or No."), "error")
+        return redirect(article_url(current) + "#feedback", 303)
+    saved = kb.vote(db_session(), article=current, helpful=form.helpful.data == "yes", comment=form.comment.data,
+                    actor=actor, visitor_id=visitor_id(), now=utcnow())
+    db_session().commit()
+    if is_htmx():
+        return make_response(render_template("kb/_vote.html", article=current, url=article_url(current),
+                                             form=VoteForm(formdata=None), vote=saved, just_voted=True))
+    flash(_("Thank you for your feedback."))
+    return redirect(article_url(current) + "#feedback", 303)
+
+
+def _section_listing(section: str, page: int) -> SearchResults:
+    """A section's articles, most recently updated first (browsing without a query)."""
+    hits = kb_index().recent(None, limit=1000, section=section, visible_statuses=kb.visible_statuses(_actor()))
+    shown = hits[(page - 1) * PER_PAGE : page * PER_PAGE]
+    return SearchResults(query="", total=len(hits), suggestion=None, hits=shown, page=page, per_page=PER_PAGE)
+
+
+def _related(current, statuses) -> list:
+    """Front matter `related`: translation keys (or paths), shown in the article's language when possible."""
+    if not current.related:
+        return []
+    hits = kb_index().articles(paths=current.related, translation_keys=current.related, visible_statuses=statuses)
+    chosen: dict[str, object] = {}
+    for hit in sorted(hits, key=lambda hit: hit.lang != current.lang):
+        key = hit.translation_key or hit.path
+        if key not in chosen and hit.path != current.path:
+            chosen[key] = hit
+    return list(chosen.values())
