@@ -31,3 +31,45 @@ class Factory:
         )
         self.session.commit()
         return user
+
+    # ---- Tickets (customer side) ----
+
+    def category(self, *, name: str = "Connection problems", name_es: str | None = None, group=None,
+                 fields: tuple[dict, ...] = (), active: bool = True, position: int = 0):
+        """A category; `fields` are CustomField keyword dicts (key, label_en, kind, required, options)."""
+        from portal.models import Category, CustomField
+
+        category = Category(name_en=name, name_es=name_es or name, group=group, active=active, position=position)
+        for index, spec in enumerate(fields):
+            spec = {"label_es": spec.get("label_en", spec["key"]), "label_en": spec["key"], "kind": "text",
+                    "required": False, "options": [], "position": index, "active": True, **spec}
+            category.fields.append(CustomField(**spec))
+        self.session.add(category)
+        self.session.commit()
+        return category
+
+    def ticket(self, *, requester=None, subject: str | None = None, description: str = "It does not work.",
+               status: str = "new", assignee=None, category=None, priority: str = "normal", language: str = "en",
+               now=None):
+        """A ticket filed through the service, then put in `status` as the status machine would leave it
+        (solved and closed ones have an assignee, solved_at and closed_at)."""
+        from portal.services import tickets
+
+        now = now or utcnow()
+        requester = requester or self.user()
+        n = next(_counter)
+        ticket = tickets.create_ticket(
+            self.session, requester=requester, subject=subject or f"Problem {n}", description=description,
+            category=category, priority=priority, language=language, actor=requester, now=now,
+        ).ticket
+        if status != "new" or assignee is not None:
+            if status in ("solved", "closed") and assignee is None:
+                assignee = self.user(role="agent")
+            ticket.assignee = assignee
+            ticket.status = status
+            if status in ("solved", "closed"):
+                ticket.solved_at = now
+            if status == "closed":
+                ticket.closed_at = now
+        self.session.commit()
+        return ticket

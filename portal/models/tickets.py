@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
 from portal.db import Base
 from portal.models.accounts import Group, User
+
+if TYPE_CHECKING:
+    from portal.models.catalog import Category, TicketFieldValue
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 CHANNELS = ("web", "email", "api", "phone")
@@ -36,6 +40,9 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
     follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
+    # The hidden random token of the form that filed it: a form sent twice files one ticket.
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column()
@@ -48,6 +55,11 @@ class Ticket(Base):
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     group: Mapped[Group | None] = relationship()
     follow_up_of: Mapped[Ticket | None] = relationship(remote_side=[id])
+    category: Mapped[Category | None] = relationship()
+    field_values: Mapped[list[TicketFieldValue]] = relationship(cascade="all, delete-orphan")
+    ccs: Mapped[list[TicketCC]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketCC.id"
+    )
     tags: Mapped[list[TicketTag]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketTag.tag"
     )
@@ -128,3 +140,43 @@ class TicketEvent(Base):
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class TicketCC(Base):
+    """Someone the requester keeps in copy: they receive the same e-mails as the requester."""
+
+    __tablename__ = "ticket_ccs"
+    __table_args__ = (UniqueConstraint("ticket_id", "email", name="uq_ticket_ccs_ticket_id_email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    # Stored lower-cased.
+    email: Mapped[str] = mapped_column(String(254))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="ccs")
+
+
+class TicketRead(Base):
+    """When a person last opened a ticket's page: a newer agent reply is marked unread in their list."""
+
+    __tablename__ = "ticket_reads"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Deflection(Base):
+    """A customer about to file a ticket said a knowledge-base article answered their question."""
+
+    __tablename__ = "deflections"
+    __table_args__ = (Index("ix_deflections_article_path_created_at", "article_path", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    query: Mapped[str] = mapped_column(String(500))
+    article_path: Mapped[str] = mapped_column(String(255))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,107 @@
+"""Ticket categories and their custom fields: what customers choose from, and checking their answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.errors import N_, Invalid
+from portal.models import Category, CustomField
+
+MAX_FIELD_VALUE = 500
+
+# (English name, Spanish name, custom fields as (key, label_en, label_es, kind, required, options))
+DEFAULT_CATEGORIES: tuple[tuple[str, str, tuple], ...] = (
+    ("Account & login", "Cuenta y acceso", ()),
+    ("Billing & invoices", "Facturación y facturas", (
+        ("invoice_number", "Invoice number", "Número de factura", "text", False, []),
+    )),
+    ("Connection problems", "Problemas de conexión", (
+        ("connection_type", "Connection type", "Tipo de conexión", "select", True, [
+            {"value": "fibre", "label_en": "Fibre", "label_es": "Fibra"},
+            {"value": "5g", "label_en": "5G home internet", "label_es": "Internet 5G en casa"},
+            {"value": "mobile", "label_en": "Mobile data", "label_es": "Datos móviles"},
+        ]),
+        ("router_restarted", "I have restarted the router", "He reiniciado el router", "checkbox", False, []),
+    )),
+    ("Devices & SIM", "Dispositivos y SIM", (
+        ("device_model", "Device model", "Modelo del dispositivo", "text", False, []),
+    )),
+    ("Other", "Otros", ()),
+)
+
+
+def active_categories(session: Session) -> list[Category]:
+    """The categories a customer can choose, in the admins' order, with their fields loaded."""
+    query = (select(Category).where(Category.active).options(selectinload(Category.fields))
+             .order_by(Category.position, Category.id))
+    return list(session.scalars(query))
+
+
+def get_active(session: Session, category_id: int | None) -> Category | None:
+    if category_id is None:
+        return None
+    category = session.get(Category, category_id)
+    if category is None or not category.active:
+        raise Invalid(N_("Choose one of the categories offered."), field="category")
+    return category
+
+
+def ensure_default_categories(session: Session) -> list[Category]:
+    """A sensible starting set when there are no categories at all (for the demo loader and tests);
+    returns what it created. Admins edit them afterwards."""
+    if session.scalar(select(Category.id).limit(1)) is not None:
+        return []
+    created = []
+    for position, (name_en, name_es, fields) in enumerate(DEFAULT_CATEGORIES):
+        category = Category(name_en=name_en, name_es=name_es, position=position, active=True)
+        for field_position, (key, label_en, label_es, kind, required, options) in enumerate(fields):
+            category.fields.append(CustomField(key=key, label_en=label_en, label_es=label_es, kind=kind,
+                                               required=required, options=options, position=field_position,
+                                               active=True))
+        session.add(category)
+        created.append(category)
+    session.flush()
+    return created
+
+
+def clean_field_values(category: Category | None, raw: Mapping[str, object]) -> dict[CustomField, str]:
+    """The customer's answers to a category's active fields, checked and as stored text; fields left empty
+    are omitted. Raises Invalid naming the field (`field_<key>`) that is missing or wrong."""
+    if category is None:
+        return {}
+    values: dict[CustomField, str] = {}
+    for field in category.fields:
+        if not field.active:
+            continue
+        value = _clean(field, raw.get(field.key))
+        if value is None:
+            if field.required:
+                raise Invalid(N_("This field is required."), field=f"field_{field.key}")
+            continue
+        values[field] = value
+    return values
+
+
+def _clean(field: CustomField, value: object) -> str | None:
+    if field.kind == "checkbox":
+        return "yes" if value in (True, "y", "yes", "on", "true", "1") else None
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    if len(text) > MAX_FIELD_VALUE:
+        raise Invalid(N_("Use at most %(max)s characters."), field=f"field_{field.key}", max=MAX_FIELD_VALUE)
+    if field.kind == "number":
+        try:
+            number = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            raise Invalid(N_("Enter a number."), field=f"field_{field.key}") from None
+        if not number.is_finite():
+            raise Invalid(N_("Enter a number."), field=f"field_{field.key}")
+        return format(number.normalize(), "f") if number == number.to_integral() else str(number)
+    if field.kind == "select" and text not in {value for value, _label in field.choices("en")}:
+        raise Invalid(N_("Choose one of the options offered."), field=f"field_{field.key}")
+    return text
