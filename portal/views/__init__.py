@@ -13,7 +13,7 @@ def register_blueprints(app: Flask) -> None:
     _template_helpers(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
-    for optional in ("kb", "api_kb", "tickets", "satisfaction", "agent", "admin", "api"):
+    for optional in ("kb", "api_kb", "tickets", "satisfaction", "agent", "admin_support", "capture", "admin", "api"):
         _register_if_present(app, optional)
 
 
