@@ -13,8 +13,11 @@ def register_blueprints(app: Flask) -> None:
     _template_helpers(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
-    for optional in ("kb", "api_kb", "tickets", "satisfaction", "agent", "admin_support", "capture", "admin", "api"):
-        _register_if_present(app, optional)
+    optional = (
+        "kb", "api_kb", "tickets", "satisfaction", "agent", "agent_ops", "admin_support", "capture", "admin", "api",
+    )
+    for module_name in optional:
+        _register_if_present(app, module_name)
 
 
 def _register_if_present(app: Flask, module_name: str) -> None:
