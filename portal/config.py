@@ -26,7 +26,10 @@ SETTINGS: dict[str, tuple[object, str]] = {
     ),
     "KB_INDEX_DIR": (None, "Whoosh index folder; default `kb_index` in the instance folder"),
     "KB_SYNC_INTERVAL": (0.5, "Seconds between checks of the KB folder for added, changed or deleted files"),
+    "KB_GIT_COMMIT": (False, "Commit each article published from the web, with the agent as author, when the KB "
+                             "folder is a git repository"),
     "DEFAULT_LANGUAGE": ("en", "Language used when neither the user nor the browser asks for one (`en` or `es`)"),
+    "TIMEZONE": ("Europe/Madrid", "Time zone in which dates and times are shown"),
     "SMTP_HOST": (None, "SMTP server for outgoing mail; when unset, mails are written to the outbox folder"),
     "SMTP_PORT": (25, "SMTP port"),
     "SMTP_USERNAME": (None, "SMTP user name (optional)"),
@@ -98,6 +101,7 @@ def finish(config: dict[str, object]) -> None:
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     config["BABEL_DEFAULT_LOCALE"] = config["DEFAULT_LANGUAGE"]
+    config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]
 
 
 def _instance_secret(path: Path) -> str:

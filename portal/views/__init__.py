@@ -39,6 +39,13 @@ def _register_if_present(app: Flask, module_name: str) -> None:
 def _template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from portal.extensions import babel
+    from portal.views.labels import section_label
+
+    app.add_template_filter(section_label)
+    # Day, month and minutes: seconds and AM/PM only clutter a conversation.
+    babel.date_formats["datetime.medium"] = "d MMM y, HH:mm"
+
     @app.context_processor
     def _helpers() -> dict[str, object]:
         return {

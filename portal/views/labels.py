@@ -1,0 +1,27 @@
+"""Display names for things stored as identifiers, in the reader's language."""
+
+from __future__ import annotations
+
+from flask_babel import gettext
+
+from portal.errors import N_
+
+# The knowledge base's folders are identifiers; readers see these names. Unknown folders are prettified.
+SECTION_LABELS = {
+    "account": N_("Account"),
+    "billing": N_("Billing"),
+    "connection": N_("Connection"),
+    "devices": N_("Devices"),
+    "privacy": N_("Privacy"),
+    "mobile": N_("Mobile"),
+}
+
+
+def section_label(section: str | None) -> str:
+    """`connection` → "Connection" / "Conexión"; `guides/setup` → "Setup"."""
+    if not section:
+        return ""
+    last = section.rstrip("/").split("/")[-1]
+    if last in SECTION_LABELS:
+        return gettext(SECTION_LABELS[last])
+    return last.replace("-", " ").replace("_", " ").capitalize()
