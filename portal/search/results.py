@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from portal.pagination import PageNumbers
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -23,7 +25,7 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class SearchResults:
+class SearchResults(PageNumbers):
     query: str
     total: int
     suggestion: str | None
@@ -31,18 +33,6 @@ class SearchResults:
     page: int = 1
     per_page: int = 10
     fuzzy: bool = False
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
 
 
 @dataclass

@@ -10,6 +10,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.models import Message, Ticket, TicketEvent, TicketRead, User
+from portal.pagination import PageNumbers
 from portal.status import customer_status
 
 PER_PAGE = 20
@@ -30,23 +31,11 @@ class TicketRow:
 
 
 @dataclass(frozen=True)
-class TicketPage:
+class TicketPage(PageNumbers):
     rows: list[TicketRow]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
 
 
 @dataclass(frozen=True)
