@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import format_datetime, force_locale
+from flask_babel import force_locale, format_datetime
 
 from portal.views.labels import section_label
 
@@ -17,7 +17,6 @@ def test_known_sections_have_translated_names(app):
 
 
 def test_datetimes_show_minutes_in_the_portal_time_zone(app):
-    with app.test_request_context():
-        with force_locale("en"):
-            # 09:05 UTC in November is 10:05 in Madrid.
-            assert format_datetime(datetime(2026, 11, 23, 9, 5, 42), "medium") == "23 Nov 2026, 10:05"
+    with app.test_request_context(), force_locale("en"):
+        # 09:05 UTC in November is 10:05 in Madrid.
+        assert format_datetime(datetime(2026, 11, 23, 9, 5, 42), "medium") == "23 Nov 2026, 10:05"
