@@ -5,3 +5,52 @@ document.addEventListener("change", (event) => {
   const select = event.target.closest("select[data-autosubmit]");
   if (select && select.form) select.form.requestSubmit();
 });
+
+// ---- Agent desk (issue 5) ----
+// A refused update (409 someone else changed it, 422 invalid) still shows its answer: the fragment carries
+// the other change and keeps what the agent typed.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const status = event.detail.xhr && event.detail.xhr.status;
+  if ((status === 409 || status === 422) && event.detail.target && event.detail.target.closest("[data-swap-errors], #bulk-result")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// The server says the ticket's new version after each change: every form on the page follows it.
+document.addEventListener("ticketVersion", (event) => {
+  const value = event.detail && event.detail.value;
+  if (value === undefined) return;
+  document.querySelectorAll("input[data-sync-version]").forEach((input) => { input.value = value; });
+});
+
+// Ctrl+Enter (or Cmd+Enter) sends the composer.
+document.addEventListener("keydown", (event) => {
+  const area = event.target.closest && event.target.closest("textarea[data-ctrl-enter]");
+  if (area && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    const send = area.form && area.form.querySelector('button[name="action"][value="send"]');
+    if (send) send.click();
+  }
+});
+
+// Queue keys: j / k move between rows, x selects, Enter opens (not while typing in a field).
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const tag = (event.target.tagName || "").toLowerCase();
+  if (tag === "input" || tag === "textarea" || tag === "select") return;
+  const rows = Array.from(document.querySelectorAll("tr.queue-row"));
+  if (!rows.length) return;
+  const current = document.querySelector("tr.queue-row.focused");
+  let index = rows.indexOf(current);
+  if (event.key === "j" || event.key === "k") {
+    index = event.key === "j" ? Math.min(rows.length - 1, index + 1) : Math.max(0, index - 1);
+    if (current) current.classList.remove("focused");
+    rows[index].classList.add("focused");
+    const link = rows[index].querySelector("a.row-link");
+    if (link) link.focus();
+  } else if (event.key === "x" && current) {
+    const box = current.querySelector('input[type="checkbox"]');
+    if (box) box.checked = !box.checked;
+  }
+});

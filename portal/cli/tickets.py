@@ -58,3 +58,16 @@ def auto_close(now_text: str | None, no_mail: bool) -> None:
                    f"{' (mail server down: `mail flush` will retry)' if sent.server_down else ''}.")
     if report.errors:
         raise click.ClickException(f"Failed on ticket ids {', '.join(report.errors)}; see the log.")
+
+
+@group.command("sla-check")
+@click.option("--now", "now_text", metavar="ISO", help="Act as if it were this time (UTC), e.g. 2026-12-01T08:00.")
+def sla_check(now_text: str | None) -> None:
+    """Record SLA breaches (once per ticket) and warn assignees of targets due within the hour. Run it every few
+    minutes from cron; safe to repeat."""
+    from portal.services import sla
+
+    session = db_session()
+    report = sla.check(session, now=parse_now(now_text))
+    session.commit()
+    click.echo(f"Breached {len(report.breached)}, warned {len(report.warned)}.")

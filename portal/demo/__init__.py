@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from portal.demo.operations import ensure_operations
 from portal.demo.people import DEMO_PASSWORD, ensure_groups, ensure_people
 from portal.demo.tickets import ensure_tickets
 
@@ -33,5 +34,6 @@ def load_demo(session: Session, *, now: datetime) -> LoadResult:
     groups, new_groups = ensure_groups(session, now=now)
     users, new_users = ensure_people(session, groups, new_groups, now=now)
     tickets = ensure_tickets(session, users, groups, now=now)
+    ensure_operations(session, now=now)  # SLA policies, a business calendar, categories
     session.flush()
     return LoadResult(groups=len(new_groups), users=len(new_users), tickets=len(tickets))

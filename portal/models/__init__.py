@@ -1,9 +1,20 @@
 """Every table, imported in one place so `Base.metadata` knows them all (Alembic reads it)."""
 
 from portal.models.accounts import ROLES, Group, User, group_members
+from portal.models.agent import (
+    AGENT_NOTIFICATION_KINDS,
+    AgentNotification,
+    AgentNotificationPref,
+    CannedResponse,
+    SentArticle,
+    TicketPresence,
+)
+from portal.models.capture import DRAFT_STATES, ArticleDraft, ArticleRevision, SectionReview
 from portal.models.catalog import FIELD_KINDS, Category, CustomField, TicketFieldValue
+from portal.models.custom_statuses import CustomStatus
 from portal.models.kb import ArticleView, ArticleVote, SearchLog
 from portal.models.notifications import NOTIFICATION_STATUSES, RATINGS, Notification, SatisfactionRating
+from portal.models.sla import PLANS, BusinessCalendar, Holiday, SlaPolicy
 from portal.models.tickets import (
     CHANNELS,
     PRIORITIES,
@@ -18,6 +29,21 @@ from portal.models.tickets import (
 )
 
 __all__ = [
+    "DRAFT_STATES",
+    "ArticleDraft",
+    "ArticleRevision",
+    "SectionReview",
+    "PLANS",
+    "BusinessCalendar",
+    "CustomStatus",
+    "Holiday",
+    "SlaPolicy",
+    "AGENT_NOTIFICATION_KINDS",
+    "AgentNotification",
+    "AgentNotificationPref",
+    "CannedResponse",
+    "SentArticle",
+    "TicketPresence",
     "ArticleView",
     "ArticleVote",
     "SearchLog",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -35,6 +37,12 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped when the password changes: a reset link made before the change stops working.
     password_changed_at: Mapped[datetime | None] = mapped_column()
+    # Operations (assignment and SLAs): an agent's availability, load limit and last automatic assignment;
+    # a customer's plan picks their SLA policy.
+    available: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    capacity: Mapped[int] = mapped_column(Integer, default=20, server_default="20")
+    last_assigned_at: Mapped[datetime | None] = mapped_column()
+    plan: Mapped[str] = mapped_column(String(16), default="standard", server_default="standard")
 
     groups: Mapped[list[Group]] = relationship(secondary=group_members, back_populates="members")
 
@@ -77,6 +85,9 @@ class Group(Base):
     tier: Mapped[int | None] = mapped_column(Integer)
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # New tickets go to an available member automatically; guided groups hand out work with "Next ticket".
+    auto_assign: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    guided: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     members: Mapped[list[User]] = relationship(secondary=group_members, back_populates="groups")
 

@@ -26,6 +26,8 @@ class Category(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The skill an agent needs for automatic assignment of its tickets (e.g. "billing"); none: any agent.
+    skill: Mapped[str | None] = mapped_column(String(40))
 
     group: Mapped[Group | None] = relationship()
     fields: Mapped[list[CustomField]] = relationship(

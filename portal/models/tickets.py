@@ -14,6 +14,7 @@ from portal.models.accounts import Group, User
 
 if TYPE_CHECKING:
     from portal.models.catalog import Category, TicketFieldValue
+    from portal.models.custom_statuses import CustomStatus
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 CHANNELS = ("web", "email", "api", "phone")
@@ -50,11 +51,20 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column()
     # Optimistic locking: every update names the version it was based on.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # SLA (services.sla.refresh keeps them current): when the running target is due, when one was missed.
+    sla_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    sla_breached_at: Mapped[datetime | None] = mapped_column(index=True)
+    # A repeated incident points at its problem ticket (services.problems).
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    # An agent-facing label inside the core status (models.custom_statuses); cleared when the status changes.
+    custom_status_id: Mapped[int | None] = mapped_column(ForeignKey("custom_statuses.id", ondelete="SET NULL"))
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     group: Mapped[Group | None] = relationship()
-    follow_up_of: Mapped[Ticket | None] = relationship(remote_side=[id])
+    follow_up_of: Mapped[Ticket | None] = relationship(remote_side=[id], foreign_keys=[follow_up_of_id])
+    problem: Mapped[Ticket | None] = relationship(remote_side=[id], foreign_keys=[problem_id])
+    custom_status: Mapped[CustomStatus | None] = relationship()
     category: Mapped[Category | None] = relationship()
     field_values: Mapped[list[TicketFieldValue]] = relationship(cascade="all, delete-orphan")
     ccs: Mapped[list[TicketCC]] = relationship(

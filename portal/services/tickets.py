@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from portal.errors import N_, Conflict, Invalid, InvalidTransition, NotAllowed, NotFound
 from portal.models import PRIORITIES, Attachment, Category, Message, Ticket, TicketEvent, TicketFieldValue, User
-from portal.services import categories, notifications
+from portal.services import agent_notifications, categories, notifications, sla
 from portal.services.attachments import AttachmentStore, Upload
 from portal.services.refs import normalise_ref, unused_ticket_ref
 from portal.status import Action, Role, Status, apply_action, can
@@ -87,6 +87,8 @@ def change_status(
     session.add_all(events)
     if ticket.status != old_status:
         notifications.status_changed(session, ticket, old_status, ticket.status, actor=actor, now=now)
+        ticket.custom_status, ticket.custom_status_id = None, None  # a label belongs to the status it refines
+    sla.refresh(session, ticket, now)
     return events
 
 
@@ -154,7 +156,17 @@ def create_ticket(
         _discard(store, stored)
         raise
     notifications.ticket_created(session, ticket, now=now)
+    _route_new(session, ticket, now=now)
+    agent_notifications.new_unassigned(session, ticket, now=now)
     return Filed(ticket, True)
+
+
+def _route_new(session: Session, ticket: Ticket, *, now: datetime) -> None:
+    """Operations on a new ticket: automatic assignment (when its group does it) and the SLA clock."""
+    from portal.services import assignment  # assignment builds on this module
+
+    assignment.auto_assign(session, ticket, now=now)
+    sla.refresh(session, ticket, now)
 
 
 def create_follow_up(
@@ -205,6 +217,7 @@ def add_message(
     if public and author is not None and author.is_agent and ticket.first_response_at is None:
         ticket.first_response_at = now
     ticket.updated_at = now
+    sla.refresh(session, ticket, now)
     return message
 
 
@@ -219,8 +232,12 @@ def customer_reply(
     _require_possible(ticket, Action.CUSTOMER_REPLY, Role.CUSTOMER, actor)
     stored = _save_uploads(store, uploads, now=now)
     try:
-        change_status(session, ticket, Action.CUSTOMER_REPLY, actor=actor, role=Role.CUSTOMER, now=now, text=body)
-        return add_message(session, ticket, body=body, author=actor, public=True, now=now, attachments=stored)
+        events = change_status(session, ticket, Action.CUSTOMER_REPLY, actor=actor, role=Role.CUSTOMER, now=now,
+                               text=body)
+        message = add_message(session, ticket, body=body, author=actor, public=True, now=now, attachments=stored)
+        agent_notifications.customer_replied(session, ticket, reopened=any(e.kind == "reopened" for e in events),
+                                             now=now)
+        return message
     except BaseException:
         _discard(store, stored)
         raise
@@ -231,7 +248,9 @@ def reopen(session: Session, ticket: Ticket, *, reason: str, actor: User, now: d
     conversation so the agent reads it first."""
     reason = check_body(reason, field="reason")
     change_status(session, ticket, Action.REOPEN, actor=actor, role=Role.CUSTOMER, now=now, reason=reason)
-    return add_message(session, ticket, body=reason, author=actor, public=True, now=now)
+    message = add_message(session, ticket, body=reason, author=actor, public=True, now=now)
+    agent_notifications.customer_replied(session, ticket, reopened=True, now=now)
+    return message
 
 
 def confirm(session: Session, ticket: Ticket, *, actor: User, now: datetime) -> list[TicketEvent]:
@@ -244,8 +263,12 @@ def confirm(session: Session, ticket: Ticket, *, actor: User, now: datetime) -> 
 
 def take(session: Session, ticket: Ticket, *, actor: User, now: datetime,
          expected_version: int | None = None) -> list[TicketEvent]:
-    """An agent takes the ticket: they become its assignee, and a new ticket opens."""
+    """An agent takes the ticket: they become its assignee, and a new ticket opens. Guided groups hand out
+    their tickets with "Next ticket" (services.assignment): there only admins may pick one."""
     check_version(ticket, expected_version)
+    if ticket.group is not None and ticket.group.guided and not actor.is_admin and ticket.assignee_id != actor.id:
+        raise NotAllowed(N_("The group %(group)s hands out tickets in order: use “Next ticket” instead."),
+                         group=ticket.group.name)
     return change_status(session, ticket, Action.TAKE, actor=actor, role=role_of(actor), now=now)
 
 

@@ -1,0 +1,243 @@
+"""Agent desk under load: queue page 1 and a deep page, the counts fragment, the workspace and a status change,
+served by gunicorn to concurrent clients on loopback; plus the query plans of the queue queries.
+
+    .venv/bin/python -m bench.agent_queue --tickets 100000          # generates once into --instance, then measures
+    .venv/bin/python -m bench.agent_queue --tickets 20000 --seconds 10 --no-write
+
+Data: `flask demo generate` (synthetic tickets, three messages each). Requests are bounded: each client sends
+one request at a time for `--seconds`, after a warm-up. Figures go to bench/RESULTS.md (section agent_queue).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import http.cookiejar
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from bench.results_file import write_section
+
+ROOT = Path(__file__).resolve().parent.parent
+AGENT = "bench.agent01@example.net"
+WARMUP = 2.0
+DEEP_PAGES = 200
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def env_for(instance: Path) -> dict[str, str]:
+    return {**os.environ, "PORTAL_INSTANCE_PATH": str(instance), "PORTAL_SECRET_KEY": "bench-only-secret",
+            "PORTAL_RATELIMIT_STORAGE_URI": "memory://", "PORTAL_RATELIMIT_ENABLED": "false"}
+
+
+def prepare(instance: Path, tickets: int) -> None:
+    """Generate the data once: a second run on the same folder reuses it."""
+    marker = instance / f"generated-{tickets}"
+    if marker.exists():
+        return
+    instance.mkdir(parents=True, exist_ok=True)
+    flask = str(ROOT / ".venv" / "bin" / "flask")
+    subprocess.run([flask, "--app", "app", "db", "upgrade"], cwd=ROOT, env=env_for(instance), check=True)
+    subprocess.run([flask, "--app", "app", "demo", "load"], cwd=ROOT, env=env_for(instance), check=True)
+    subprocess.run([flask, "--app", "app", "demo", "generate", "--tickets", str(tickets)], cwd=ROOT,
+                   env=env_for(instance), check=True)
+    marker.touch()
+
+
+def in_process_facts(instance: Path) -> tuple[str, list[str], list[str]]:
+    """The deep page's cursor (walked with the service), some refs, and the plans of the queue queries."""
+    os.environ.update(env_for(instance))
+    from sqlalchemy import event, select
+
+    from portal import create_app
+    from portal.clock import utcnow
+    from portal.models import User
+    from portal.services import agent_queue
+
+    app = create_app()
+    plans: list[str] = []
+    with app.app_context():
+        session = app.extensions["sessionmaker"]()
+        agent = session.scalar(select(User).where(User.email == AGENT))
+        cursor, refs = None, []
+        for _ in range(DEEP_PAGES):
+            page = agent_queue.queue_page(session, agent, view="open", sort="updated", cursor=cursor, now=utcnow())
+            refs += [t.ref for t in page.tickets[:2]]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        statements: list[tuple[str, object]] = []
+        engine = session.get_bind()
+
+        def capture(conn, cursor_, statement, parameters, context, executemany):
+            statements.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", capture)
+        for view, sort in (("open", "updated"), ("mine", "updated"), ("unassigned", "sla"), ("pending", "priority")):
+            statements.clear()
+            agent_queue.queue_page(session, agent, view=view, sort=sort, cursor=cursor, now=utcnow())
+            statement, parameters = statements[0]
+            plans.append(f"{view} / {sort} (one status of the view, past a cursor):")
+            plans += ["    " + row[-1] for row in session.connection().exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters)]
+        statements.clear()
+        agent_queue.counts(session, agent, now=utcnow())
+        statement, parameters = statements[0]
+        plans.append("counts (one per view):")
+        plans += ["    " + row[-1] for row in session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters)]
+        event.remove(engine, "before_cursor_execute", capture)
+        session.close()
+    app.extensions["engine"].dispose()
+    return cursor or "", refs[:200], plans
+
+
+def start_gunicorn(instance: Path, port: int, workers: int) -> subprocess.Popen:
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers), "--worker-class", "gthread", "--threads", "2", "--log-level", "warning",
+               "app:app"]
+    process = subprocess.Popen(command, env=env_for(instance))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def login_cookie(port: int) -> str:
+    """Log in through the form once; every client then sends the same session cookie."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"http://127.0.0.1:{port}/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page)
+    data = urllib.parse.urlencode({"email": AGENT, "password": "mesa-demo-2026",
+                                   "csrf_token": token.group(1) if token else ""}).encode()
+    opener.open(f"http://127.0.0.1:{port}/login", data=data).read()
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def load(port: int, cookie: str, csrf: str, scenario, *, clients: int, seconds: float) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    measure_from = time.monotonic() + WARMUP
+    stop_at = measure_from + seconds
+
+    def client(number: int) -> None:
+        rng = random.Random(number)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < stop_at:
+            method, path, body = scenario(rng)
+            headers = {"Cookie": cookie, "HX-Request": "true", "X-CSRFToken": csrf}
+            if body is not None:
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            start = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status in (200, 303)
+            except (OSError, http.client.HTTPException):
+                ok = False
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            elapsed = (time.perf_counter() - start) * 1000
+            if time.monotonic() >= measure_from:
+                with lock:
+                    if ok:
+                        latencies.append(elapsed)
+                    else:
+                        errors[0] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"requests": len(latencies), "errors": errors[0], "p50": statistics.median(latencies) if latencies
+            else float("nan"), "p95": percentile(latencies, 0.95)}
+
+
+def csrf_from(port: int, cookie: str) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/agent", headers={"Cookie": cookie})
+    page = connection.getresponse().read().decode()
+    match = re.search(r'"X-CSRFToken": "([^"]+)"', page)
+    return match.group(1) if match else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=20000)
+    parser.add_argument("--instance", type=Path, default=None, help="default: /tmp/mesa-bench-agent-<tickets>")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    args = parser.parse_args()
+    instance = args.instance or Path(f"/tmp/mesa-bench-agent-{args.tickets}")
+    prepare(instance, args.tickets)
+    deep_cursor, refs, plans = in_process_facts(instance)
+    print("\n".join(plans))
+    port = free_port()
+    server = start_gunicorn(instance, port, workers=2)
+    results: dict[str, dict[str, float]] = {}
+    try:
+        cookie = login_cookie(port)
+        csrf = csrf_from(port, cookie)
+        deep = "/agent?" + urllib.parse.urlencode({"view": "open", "cursor": deep_cursor})
+        priorities = ("low", "normal", "high", "urgent")
+        scenarios = {
+            "queue page 1": lambda rng: ("GET", "/agent?view=open", None),
+            f"queue page {DEEP_PAGES}": lambda rng: ("GET", deep, None),
+            "counts": lambda rng: ("GET", "/agent/counts", None),
+            "workspace": lambda rng: ("GET", f"/agent/tickets/{rng.choice(refs)}", None),
+            "priority change": lambda rng: ("POST", f"/agent/tickets/{rng.choice(refs)}/fields",
+                                            urllib.parse.urlencode({"field": "priority",
+                                                                    "value": rng.choice(priorities)})),
+        }
+        for name, scenario in scenarios.items():
+            results[name] = load(port, cookie, csrf, scenario, clients=args.clients, seconds=args.seconds)
+            figures = results[name]
+            print(f"{name:18} n={figures['requests']:5} errors={figures['errors']:3} "
+                  f"p50={figures['p50']:7.1f} ms p95={figures['p95']:7.1f} ms")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    if not args.no_write:
+        lines = [f"## Agent desk ({args.tickets:,} tickets, gunicorn 2 workers × 2 threads, {args.clients} clients, "
+                 f"{args.seconds:g} s each)", "", "| request | requests | errors | p50 ms | p95 ms |",
+                 "|---|---:|---:|---:|---:|"]
+        lines += [f"| {name} | {f['requests']} | {f['errors']} | {f['p50']:.1f} | {f['p95']:.1f} |"
+                  for name, f in results.items()]
+        lines += ["", "Query plans:", "", "```", *plans, "```"]
+        write_section("agent_queue", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""The agent's workspace: side-panel changes (each one audited and version-checked), bulk actions, who else
+is looking at a ticket, and the requester's other tickets. Status changes always go through
+services.tickets (set_status, take, agent_reply), never around them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
+
+from portal.errors import N_, Invalid, NotFound
+from portal.models import PRIORITIES, Group, Ticket, TicketEvent, TicketFieldValue, TicketPresence, TicketTag, User
+from portal.services import agent_notifications, categories, tickets
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+PRESENCE_WINDOW = timedelta(seconds=10)
+TYPING_WINDOW = timedelta(seconds=6)
+TAG_MAX = 40
+TAG_RE = re.compile(r"^[\w][\w\-.]*$", re.UNICODE)
+BULK_ACTIONS = ("assign", "status", "priority", "add_tag", "remove_tag")
+BULK_MAX = 200
+
+
+def _event(session: Session, ticket: Ticket, *, kind: str, field: str, old: object, new: object, actor: User,
+           now: datetime) -> TicketEvent:
+    event = TicketEvent(ticket=ticket, actor=actor, created_at=now, kind=kind, field=field,
+                        old_value=None if old is None else str(old)[:255],
+                        new_value=None if new is None else str(new)[:255])
+    session.add(event)
+    ticket.updated_at = now
+    ticket.version += 1
+    return event
+
+
+def _open_ticket(ticket: Ticket) -> None:
+    if ticket.status == "closed":
+        raise Invalid(N_("This ticket is closed: nothing can change it; create a follow-up instead."),
+                      field="ticket")
+
+
+# ---- One field at a time ----------------------------------------------------------------------------------
+
+
+def assign(session: Session, ticket: Ticket, assignee: User | None, *, actor: User, now: datetime,
+           expected_version: int | None = None) -> TicketEvent | None:
+    """Give the ticket to an agent (or to nobody). The new assignee is told."""
+    tickets.check_version(ticket, expected_version)
+    _open_ticket(ticket)
+    if assignee is not None and not (assignee.is_agent and assignee.active):
+        raise Invalid(N_("Choose one of the agents offered."), field="assignee")
+    new_id = assignee.id if assignee is not None else None
+    if new_id == ticket.assignee_id:
+        return None
+    event = _event(session, ticket, kind="assigned", field="assignee_id", old=ticket.assignee_id, new=new_id,
+                   actor=actor, now=now)
+    ticket.assignee = assignee
+    agent_notifications.assigned(session, ticket, assignee, actor=actor, now=now)
+    return event
+
+
+def set_group(session: Session, ticket: Ticket, group: Group | None, *, actor: User, now: datetime,
+              expected_version: int | None = None) -> TicketEvent | None:
+    tickets.check_version(ticket, expected_version)
+    _open_ticket(ticket)
+    new_id = group.id if group is not None else None
+    if new_id == ticket.group_id:
+        return None
+    event = _event(session, ticket, kind="group_changed", field="group_id", old=ticket.group_id, new=new_id,
+                   actor=actor, now=now)
+    ticket.group = group
+    return event
+
+
+def set_priority(session: Session, ticket: Ticket, priority: str, *, actor: User, now: datetime,
+                 expected_version: int | None = None) -> TicketEvent | None:
+    tickets.check_version(ticket, expected_version)
+    _open_ticket(ticket)
+    if priority not in PRIORITIES:
+        raise Invalid(N_("Choose one of the priorities offered."), field="priority")
+    if priority == ticket.priority:
+        return None
+    event = _event(session, ticket, kind="priority_changed", field="priority", old=ticket.priority, new=priority,
+                   actor=actor, now=now)
+    ticket.priority = priority
+    return event
+
+
+def clean_tag(tag: str | None) -> str:
+    tag = (tag or "").strip().lower().replace(" ", "-")
+    if not tag or len(tag) > TAG_MAX or not TAG_RE.match(tag):
+        raise Invalid(N_("A tag is one word of letters, digits, dashes or dots, at most %(max)s characters."),
+                      field="tag", max=TAG_MAX)
+    return tag
+
+
+def add_tag(session: Session, ticket: Ticket, tag: str, *, actor: User, now: datetime,
+            expected_version: int | None = None) -> TicketEvent | None:
+    tickets.check_version(ticket, expected_version)
+    _open_ticket(ticket)
+    tag = clean_tag(tag)
+    if tag in ticket.tag_names:
+        return None
+    ticket.tags.append(TicketTag(tag=tag))
+    return _event(session, ticket, kind="tag_added", field="tags", old=None, new=tag, actor=actor, now=now)
+
+
+def remove_tag(session: Session, ticket: Ticket, tag: str, *, actor: User, now: datetime,
+               expected_version: int | None = None) -> TicketEvent | None:
+    tickets.check_version(ticket, expected_version)
+    _open_ticket(ticket)
+    tag = (tag or "").strip().lower()
+    found = [t for t in ticket.tags if t.tag == tag]
+    if not found:
+        return None
+    for row in found:
+        ticket.tags.remove(row)
+    return _event(session, ticket, kind="tag_removed", field="tags", old=tag, new=None, actor=actor, now=now)
+
+
+def set_field_value(session: Session, ticket: Ticket, field_id: int, value: str, *, actor: User, now: datetime,
+                    expected_version: int | None = None) -> TicketEvent | None:
+    """A custom field of the ticket's category, checked like the customer's form checks it."""
+    tickets.check_version(ticket, expected_version)
+    _open_ticket(ticket)
+    field = next((f for f in (ticket.category.fields if ticket.category else []) if f.id == field_id), None)
+    if field is None:
+        raise NotFound(N_("We could not find that field."))
+    cleaned = categories.clean_field_values(ticket.category, {field.key: value}).get(field)
+    current = next((v for v in ticket.field_values if v.field_id == field.id), None)
+    old = current.value if current else None
+    if (cleaned or None) == old:
+        return None
+    if cleaned in (None, ""):
+        ticket.field_values.remove(current)
+    elif current is None:
+        ticket.field_values.append(TicketFieldValue(field=field, value=cleaned))
+    else:
+        current.value = cleaned
+    return _event(session, ticket, kind="field_changed", field=field.key[:32], old=old, new=cleaned or None,
+                  actor=actor, now=now)
+
+
+# ---- Bulk ---------------------------------------------------------------------------------------------------
+
+
+def bulk(session: Session, refs: Sequence[str], action: str, value: str, *, actor: User, now: datetime
+         ) -> tuple[list[Ticket], list[tuple[str, str]]]:
+    """One action on many tickets: one event per changed ticket. Returns the tickets and the refusals
+    (ref, message id) of those that could not change (a closed ticket, a status the machine refuses)."""
+    if action not in BULK_ACTIONS:
+        raise Invalid(N_("Choose one of the actions offered."), field="action")
+    refs = list(dict.fromkeys(refs))[:BULK_MAX]
+    if not refs:
+        raise Invalid(N_("Select at least one ticket."), field="refs")
+    found = list(session.scalars(select(Ticket).where(Ticket.ref.in_(refs)).options(
+        selectinload(Ticket.tags), selectinload(Ticket.assignee), selectinload(Ticket.requester))))
+    assignee = None
+    if action == "assign" and value not in ("", "none"):
+        assignee = actor if value == "me" else session.get(User, int(value) if value.isdigit() else 0)
+        if assignee is None:
+            raise Invalid(N_("Choose one of the agents offered."), field="assignee")
+    changed, refused = [], []
+    for ticket in found:
+        try:
+            with session.begin_nested():
+                if action == "assign":
+                    assign(session, ticket, assignee, actor=actor, now=now)
+                elif action == "status":
+                    if ticket.status != value:
+                        tickets.set_status(session, ticket, value, actor=actor, now=now)
+                elif action == "priority":
+                    set_priority(session, ticket, value, actor=actor, now=now)
+                elif action == "add_tag":
+                    add_tag(session, ticket, value, actor=actor, now=now)
+                else:
+                    remove_tag(session, ticket, value, actor=actor, now=now)
+            changed.append(ticket)
+        except (Invalid, NotFound) as exc:
+            if exc.details.get("field") in ("priority", "tag", "status", "assignee"):
+                raise
+            refused.append((ticket.ref, exc.message))
+        except Exception as exc:  # InvalidTransition and friends: this ticket stays as it was
+            from portal.errors import DomainError
+
+            if not isinstance(exc, DomainError):
+                raise
+            refused.append((ticket.ref, exc.message))
+    return changed, refused
+
+
+# ---- Who else is here -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Presence:
+    user: User
+    typing: bool
+
+
+def touch_presence(session: Session, ticket: Ticket, user: User, *, typing: bool, now: datetime) -> list[Presence]:
+    """Record that `user` has the ticket open (and is typing), and return the other agents who do."""
+    row = session.get(TicketPresence, (ticket.id, user.id))
+    if row is None:
+        row = TicketPresence(ticket_id=ticket.id, user_id=user.id, last_seen=now)
+        session.add(row)
+    row.last_seen = now
+    if typing:
+        row.typing_at = now
+    session.execute(delete(TicketPresence).where(TicketPresence.last_seen < now - timedelta(hours=1)))
+    return others_present(session, ticket, user, now=now)
+
+
+def others_present(session: Session, ticket: Ticket, user: User, *, now: datetime) -> list[Presence]:
+    rows = session.scalars(select(TicketPresence).where(
+        TicketPresence.ticket_id == ticket.id, TicketPresence.user_id != user.id,
+        TicketPresence.last_seen >= now - PRESENCE_WINDOW).options(selectinload(TicketPresence.user))
+        .order_by(TicketPresence.last_seen.desc()))
+    return [Presence(r.user, r.typing_at is not None and r.typing_at >= now - TYPING_WINDOW) for r in rows]
+
+
+def leave(session: Session, ticket: Ticket, user: User) -> None:
+    session.execute(delete(TicketPresence).where(TicketPresence.ticket_id == ticket.id,
+                                                 TicketPresence.user_id == user.id))
+
+
+# ---- Around the ticket --------------------------------------------------------------------------------------
+
+
+def requester_tickets(session: Session, ticket: Ticket, *, limit: int = 10) -> list[Ticket]:
+    return list(session.scalars(select(Ticket).where(Ticket.requester_id == ticket.requester_id,
+                                                     Ticket.id != ticket.id)
+                                .order_by(Ticket.updated_at.desc()).limit(limit)))
+
+
+def linked_tickets(session: Session, ticket: Ticket) -> list[Ticket]:
+    """Follow-ups both ways, and the problem/incidents when operations linked them."""
+    conditions = [Ticket.follow_up_of_id == ticket.id]
+    if ticket.follow_up_of_id:
+        conditions.append(Ticket.id == ticket.follow_up_of_id)
+    problem_id = getattr(ticket, "problem_id", None)
+    if problem_id is not None:
+        conditions.append(Ticket.id == problem_id)
+        conditions.append(Ticket.problem_id == problem_id)
+    if hasattr(Ticket, "problem_id"):
+        conditions.append(Ticket.problem_id == ticket.id)
+    from sqlalchemy import or_
+
+    return list(session.scalars(select(Ticket).where(or_(*conditions), Ticket.id != ticket.id)
+                                .order_by(Ticket.id).limit(50)))
+
+
+def latest_change(session: Session, ticket: Ticket, *, since_version: int | None = None) -> TicketEvent | None:
+    """The last recorded change (shown when an update based on an old page is refused)."""
+    return session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                          .options(selectinload(TicketEvent.actor))
+                          .order_by(TicketEvent.id.desc()).limit(1))

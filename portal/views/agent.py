@@ -1,0 +1,406 @@
+"""The agent desk: queues with live counts, bulk actions, and the ticket workspace (conversation, composer,
+side panel, presence). Every view answers a full page, or the fragment when htmx asks (HX-Request); every
+form also works as a plain post. Changes carry the ticket's version: an update based on an old page gets
+409, the other change shown, and what the agent typed is given back."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from portal.clock import utcnow
+from portal.errors import Conflict, DomainError, Invalid
+from portal.extensions import db_session
+from portal.markdown_render import render_markdown
+from portal.models import PRIORITIES, Group, User
+from portal.search import QueryTooLong
+from portal.services import agent_desk, agent_notifications, agent_queue, canned, notifications, tickets
+from portal.services.attachments import AttachmentStore, Upload
+from portal.status import agent_label
+from portal.views.access import agent_required
+from portal.views.agent_forms import ComposerForm, FieldForm, VersionForm
+from portal.views.errors import translate_domain_message
+from portal.views.htmx import is_htmx, vary_on_htmx
+from portal.views.kb_access import kb_index
+
+bp = Blueprint("agent", __name__, url_prefix="/agent")
+
+FILTER_KEYS = ("status", "priority", "group", "assignee", "tag", "channel", "language", "q")
+ARTICLE_HITS = 5
+# The bulk form has one input per action (so it works without JavaScript); the button says which.
+BULK_VALUE_FIELDS = {"assign": "assign_to", "status": "set_status", "priority": "set_priority", "add_tag": "tag",
+                     "remove_tag": "tag"}
+
+
+def init_app(app: Flask) -> None:
+    from portal.views import notify_dispatch
+
+    # Agent e-mails go through the customers' outbox, with their own template.
+    for kind in agent_notifications.KINDS:
+        notify_dispatch.TEMPLATES.setdefault(f"agent_{kind}", f"agent_{kind}")
+
+    @app.context_processor
+    def _agent_helpers() -> dict[str, object]:
+        def unread() -> int:
+            if not (current_user.is_authenticated and current_user.is_agent):
+                return 0
+            return agent_notifications.unread_count(db_session(), _me())
+
+        return {"agent_unread_count": unread}
+
+
+@bp.app_template_global("agent_status_label")
+def _status_label(status: str) -> str:
+    return _(agent_label(status))
+
+
+@bp.app_template_global("queue_row_text")
+def queue_row_text() -> dict[str, object]:
+    """The words of a queue row, translated once per page instead of once per row."""
+    return {
+        "select": _("Select"), "take": _("Take"), "unassigned": _("Unassigned"), "breached": _("Breached"),
+        "status": {s: _(agent_label(s)) for s in ("new", "open", "pending", "on_hold", "solved", "closed")},
+        "priority": {"low": _("Low"), "normal": _("Normal"), "high": _("High"), "urgent": _("Urgent")},
+    }
+
+
+@bp.app_template_global("sla_state")
+def _sla_state(ticket) -> str | None:
+    return agent_queue.sla_state(ticket, now=utcnow())
+
+
+# ---- Queues -------------------------------------------------------------------------------------------------
+
+
+def _filters() -> agent_queue.Filters:
+    args = request.args
+    group = args.get("group", "")
+    return agent_queue.Filters(
+        status=args.get("status", ""), priority=args.get("priority", ""),
+        group=int(group) if group.isdigit() else None, assignee=args.get("assignee", ""),
+        tag=args.get("tag", "").strip(), channel=args.get("channel", ""), language=args.get("language", ""),
+        text=args.get("q", ""),
+    )
+
+
+@bp.get("")
+@agent_required
+def queue() -> Response:
+    session, me = db_session(), _me()
+    views = agent_queue.views_for(me)
+    view = request.args.get("view") or "open"
+    page = agent_queue.queue_page(session, me, view=view, sort=request.args.get("sort", "updated"),
+                                  filters=_filters(), cursor=request.args.get("cursor"), now=utcnow())
+    context = dict(page=page, views=views, agents=agent_queue.agents(session), groups=agent_queue.groups(session),
+                   query=_query_args(), priorities=PRIORITIES, row_text=queue_row_text())
+    if is_htmx() and request.headers.get("HX-Target") == "queue-results":
+        return vary_on_htmx(Response(render_template("agent/_queue_results.html", **context)))
+    context["counts"] = agent_queue.counts(session, me, now=utcnow())
+    return vary_on_htmx(Response(render_template("agent/queue.html", **context)))
+
+
+def _query_args(**changes: object) -> dict[str, str]:
+    """The queue's current arguments (view, sort, filters) with some changed: for links that keep the rest."""
+    args = {k: v for k, v in request.args.items() if k != "cursor" and v != ""}
+    args.update({k: str(v) for k, v in changes.items() if v is not None})
+    return args
+
+
+@bp.app_template_global("queue_url")
+def _queue_url(**changes: object) -> str:
+    args = _query_args(**changes)
+    return url_for("agent.queue", **{k: v for k, v in args.items() if v != ""})
+
+
+@bp.get("/counts")
+@agent_required
+def counts() -> Response:
+    session, me = db_session(), _me()
+    return vary_on_htmx(Response(render_template(
+        "agent/_counts.html", views=agent_queue.views_for(me), counts=agent_queue.counts(session, me, now=utcnow()),
+        page=None, current_view=request.args.get("view", "open"))))
+
+
+@bp.post("/bulk")
+@agent_required
+def bulk() -> Response | tuple[str, int]:
+    session = db_session()
+    back = _safe_queue_url(request.form.get("next"))
+    try:
+        action = request.form.get("action", "")
+        value = request.form.get(BULK_VALUE_FIELDS.get(action, "value"), "").strip()
+        changed, refused = agent_desk.bulk(session, request.form.getlist("refs"), action, value, actor=_me(),
+                                           now=utcnow())
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        message = translate_domain_message(exc) or _("Could not apply that.")
+        if is_htmx():
+            return render_template("agent/_bulk_result.html", rows=[], message=message, error=True), 422
+        flash(message, "error")
+        return redirect(back, 303)
+    message = _("%(count)s tickets updated.", count=len(changed))
+    if refused:
+        message += " " + _("Not changed: %(refs)s.", refs=", ".join(ref for ref, _m in refused))
+    if is_htmx():
+        return render_template("agent/_bulk_result.html", rows=changed, message=message, error=bool(refused),
+                               agents=agent_queue.agents(session))
+    flash(message, "error" if refused else "success")
+    return redirect(back, 303)
+
+
+def _safe_queue_url(candidate: str | None) -> str:
+    if candidate and candidate.startswith("/agent") and not candidate.startswith("//"):
+        return candidate
+    return url_for("agent.queue")
+
+
+# ---- The workspace -----------------------------------------------------------------------------------------
+
+
+@bp.get("/tickets/<ref>")
+@agent_required
+def workspace(ref: str) -> Response:
+    ticket = tickets.get_for(db_session(), ref, _me())
+    return vary_on_htmx(Response(render_template("agent/workspace.html", **_workspace(ticket))))
+
+
+def _workspace(ticket, *, form: ComposerForm | None = None, **extra: object) -> dict[str, object]:
+    session = db_session()
+    if form is None:
+        form = ComposerForm(formdata=None, data={"version": ticket.version, "visibility": "public"})
+    form.version.data = ticket.version  # after a conflict the agent has now seen the other change
+    form.canned.choices = [SelectChoice("", _("Insert a canned response…"))] + [
+        SelectChoice(str(c.id), c.title) for c in canned.available(session, _me())]
+    agents = agent_queue.agents(session)
+    names = {a.id: a.name for a in agents}
+    return dict(
+        ticket=ticket, form=form, timeline=_timeline(ticket), names=names, agents=agents,
+        groups=agent_queue.groups(session), priorities=PRIORITIES,
+        notification_log=notifications.notification_log(session, ticket),
+        notification_labels=notifications.KIND_LABELS,
+        others=agent_desk.others_present(session, ticket, _me(), now=utcnow()),
+        requester_tickets=agent_desk.requester_tickets(session, ticket),
+        linked=agent_desk.linked_tickets(session, ticket), sent_articles=canned.sent_articles(session, ticket),
+        fields=_field_rows(ticket), current_user=_me(), render_markdown=render_markdown, **extra,
+    )
+
+
+def _timeline(ticket) -> list[dict[str, object]]:
+    """Messages and events, oldest first; the events that only say "a message was added" are left out."""
+    items = [{"at": m.created_at, "message": m, "key": (m.created_at, 0, m.id)} for m in ticket.messages]
+    items += [{"at": e.created_at, "event": e, "key": (e.created_at, 1, e.id)} for e in ticket.events
+              if e.kind not in ("replied", "note_added")]
+    return sorted(items, key=lambda item: item["key"])
+
+
+def _field_rows(ticket) -> list[tuple[object, str]]:
+    lang = str(current_app.config["DEFAULT_LANGUAGE"])
+    values = {v.field_id: v.value for v in ticket.field_values}
+    fields = ticket.category.fields if ticket.category else []
+    return [(f, values.get(f.id, ""), f.label(lang)) for f in fields if f.active]
+
+
+@bp.post("/tickets/<ref>/take")
+@agent_required
+def take(ref: str) -> Response | tuple[str, int]:
+    session = db_session()
+    ticket = tickets.get_for(session, ref, _me())
+    form = VersionForm()
+    form.validate()
+    try:
+        tickets.take(session, ticket, actor=_me(), now=utcnow(), expected_version=form.version.data)
+        session.commit()
+    except Conflict as exc:
+        session.rollback()
+        return _conflict_answer(ticket, exc)
+    if is_htmx() and (request.headers.get("HX-Target") or "").startswith("ticket-"):
+        return render_template("agent/_ticket_row.html", ticket=ticket, agents=agent_queue.agents(session))
+    flash(_("You took %(ref)s.", ref=ticket.ref), "success")
+    return _to_workspace(ticket)
+
+
+def _to_workspace(ticket) -> Response:
+    url = url_for("agent.workspace", ref=ticket.ref)
+    if is_htmx():
+        response = Response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
+
+
+def _conflict_answer(ticket, exc: DomainError, *, form: ComposerForm | None = None) -> Response | tuple[str, int]:
+    session = db_session()
+    session.refresh(ticket)
+    context = _workspace(ticket, form=form, conflict=translate_domain_message(exc),
+                         latest=agent_desk.latest_change(session, ticket))
+    if not is_htmx():
+        return render_template("agent/workspace.html", **context), 409
+    if form is None:
+        body = render_template("agent/_side_panel.html", **context)
+    else:  # the composer with the agent's text, and the side panel as it is now
+        body = render_template("agent/_composer.html", **context) + render_template(
+            "agent/_side_panel.html", **{**context, "conflict": None, "oob": True})
+    response = Response(body, 409)
+    response.headers["HX-Trigger"] = json.dumps({"ticketVersion": {"value": ticket.version}})
+    return response
+
+
+@bp.post("/tickets/<ref>/messages")
+@agent_required
+def messages(ref: str) -> Response | tuple[str, int]:
+    """The composer: send a reply or note, or (other buttons) preview it, insert a canned response, search
+    the knowledge base and insert an article link. Everything but "send" gives the composer back."""
+    session = db_session()
+    ticket = tickets.get_for(session, ref, _me())
+    form = ComposerForm()
+    form.validate()
+    action = request.form.get("action", "send")
+    if action != "send":
+        return _composer_step(ticket, form, action)
+    try:
+        message = tickets.agent_reply(
+            session, ticket, body=form.body.data or "", public=form.visibility.data != "private",
+            submit_as=form.submit_as.data or None, uploads=_uploads(), store=_store(), actor=_me(), now=utcnow(),
+            expected_version=form.version.data,
+        )
+        _apply_canned_extras(ticket, form.canned_id.data)
+        session.flush()
+        canned.record_sent_articles(session, ticket, message, actor=_me(), now=utcnow())
+        session.commit()
+    except Conflict as exc:
+        session.rollback()
+        return _conflict_answer(ticket, exc, form=form)
+    except DomainError as exc:
+        session.rollback()
+        session.refresh(ticket)
+        context = _workspace(ticket, form=form, error=translate_domain_message(exc))
+        template = "agent/_composer.html" if is_htmx() else "agent/workspace.html"
+        return render_template(template, **context), exc.status_code
+    if is_htmx():
+        response = Response(render_template("agent/_workspace_body.html", **_workspace(ticket)))
+        response.headers["HX-Retarget"] = "#workspace"
+        response.headers["HX-Reswap"] = "outerHTML"
+        response.headers["HX-Trigger"] = json.dumps({"ticketVersion": {"value": ticket.version}})
+        return response
+    flash(_("Reply sent.") if form.visibility.data != "private" else _("Note added."), "success")
+    return redirect(url_for("agent.workspace", ref=ticket.ref), 303)
+
+
+def _apply_canned_extras(ticket, canned_id: str | None) -> None:
+    """A canned response used in this message also sets its priority and tags."""
+    if not canned_id or not canned_id.isdigit():
+        return
+    session, me, now = db_session(), _me(), utcnow()
+    response = canned.get_usable(session, int(canned_id), me)
+    if response.set_priority:
+        agent_desk.set_priority(session, ticket, response.set_priority, actor=me, now=now)
+    for tag in response.add_tags or []:
+        agent_desk.add_tag(session, ticket, tag, actor=me, now=now)
+
+
+def _composer_step(ticket, form: ComposerForm, action: str) -> Response | tuple[str, int]:
+    extra: dict[str, object] = {}
+    body = form.body.data or ""
+    if action == "preview":
+        extra["preview"] = render_markdown(body, lang=ticket.language) if body.strip() else ""
+    elif action == "canned" and (form.canned.data or "").isdigit():
+        response = canned.get_usable(db_session(), int(form.canned.data), _me())
+        text = canned.render(response, ticket, _me())
+        form.body.data = f"{body.rstrip()}\n\n{text}".lstrip() if body.strip() else text
+        form.canned_id.data = str(response.id)
+        if response.set_status:
+            form.submit_as.data = response.set_status
+        extra["canned_used"] = response
+    elif action == "articles":
+        extra["article_hits"] = _article_hits(form.article_query.data or "", ticket.language)
+    elif action.startswith("article:"):
+        found = kb_index().articles(paths=[action.removeprefix("article:")])
+        if found:
+            title = found[0].title.replace("[", "(").replace("]", ")")
+            form.body.data = f"{body.rstrip()}\n\n[{title}]({found[0].url})".lstrip()
+    context = _workspace(ticket, form=form, **extra)
+    if is_htmx():
+        return vary_on_htmx(Response(render_template("agent/_composer.html", **context)))
+    return vary_on_htmx(Response(render_template("agent/workspace.html", **context)))
+
+
+def _article_hits(query: str, language: str) -> list:
+    if not query.strip():
+        return []
+    try:
+        return kb_index().search(query, lang=language, per_page=ARTICLE_HITS).hits
+    except QueryTooLong:
+        return []
+
+
+@bp.post("/tickets/<ref>/fields")
+@agent_required
+def fields(ref: str) -> Response | tuple[str, int]:
+    """One side-panel change, audited: assignee, group, priority, a tag added or removed, a custom field."""
+    session, me, now = db_session(), _me(), utcnow()
+    ticket = tickets.get_for(session, ref, me)
+    form = FieldForm()
+    form.validate()
+    name, value = form.field.data or "", (form.value.data or "").strip()
+    version = form.version.data
+    try:
+        if name == "assignee":
+            assignee = session.get(User, int(value)) if value.isdigit() else None
+            agent_desk.assign(session, ticket, assignee, actor=me, now=now, expected_version=version)
+        elif name == "group":
+            group = session.get(Group, int(value)) if value.isdigit() else None
+            agent_desk.set_group(session, ticket, group, actor=me, now=now, expected_version=version)
+        elif name == "priority":
+            agent_desk.set_priority(session, ticket, value, actor=me, now=now, expected_version=version)
+        elif name == "add_tag":
+            agent_desk.add_tag(session, ticket, value, actor=me, now=now, expected_version=version)
+        elif name == "remove_tag":
+            agent_desk.remove_tag(session, ticket, value, actor=me, now=now, expected_version=version)
+        elif name == "status":
+            tickets.set_status(session, ticket, value, actor=me, now=now, expected_version=version)
+        elif name.startswith("field:") and name[6:].isdigit():
+            agent_desk.set_field_value(session, ticket, int(name[6:]), value, actor=me, now=now,
+                                       expected_version=version)
+        else:
+            raise Invalid("Choose one of the fields offered.", field="field")
+        session.commit()
+    except Conflict as exc:
+        session.rollback()
+        return _conflict_answer(ticket, exc)
+    except DomainError as exc:
+        session.rollback()
+        session.refresh(ticket)
+        if not is_htmx():
+            flash(translate_domain_message(exc) or _("Could not apply that."), "error")
+            return redirect(url_for("agent.workspace", ref=ticket.ref), 303)
+        return render_template("agent/_side_panel.html", **_workspace(
+            ticket, panel_error=translate_domain_message(exc))), exc.status_code
+    if not is_htmx():
+        return redirect(url_for("agent.workspace", ref=ticket.ref), 303)
+    response = Response(render_template("agent/_side_panel.html", **_workspace(ticket, saved=name)))
+    response.headers["HX-Trigger"] = json.dumps({"ticketVersion": {"value": ticket.version}})
+    return response
+
+
+# ---- Helpers ------------------------------------------------------------------------------------------------
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+def _uploads() -> list[Upload]:
+    files = request.files.getlist("attachments")
+    return [Upload(f.filename or "", f.stream) for f in files if f and f.filename]
+
+
+def _store() -> AttachmentStore:
+    return AttachmentStore.from_config(current_app.config)
+
+
+from portal.views import agent_more  # noqa: E402,F401  (more routes on this blueprint)

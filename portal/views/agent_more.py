@@ -1,0 +1,144 @@
+"""The agent desk's smaller pages, on the `agent` blueprint: in-app notifications, e-mail preferences and
+canned responses (shared ones edited by admins, personal ones by their owner)."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from wtforms import SelectChoice
+
+from portal.clock import utcnow
+from portal.errors import DomainError
+from portal.extensions import db_session
+from portal.models import CannedResponse
+from portal.services import agent_desk, agent_notifications, canned, tickets
+from portal.views.access import agent_required
+from portal.views.agent import _me, bp
+from portal.views.agent_forms import CannedForm, PrefsForm
+from portal.views.errors import translate_domain_message
+from portal.views.htmx import is_htmx, vary_on_htmx
+
+# ---- Presence ----------------------------------------------------------------------------------------------
+
+
+@bp.post("/tickets/<ref>/presence")
+@agent_required
+def presence(ref: str) -> str:
+    """Polled every few seconds by the open workspace (and on typing): who else is here, and has the ticket
+    changed since this page was loaded?"""
+    session, me, now = db_session(), _me(), utcnow()
+    ticket = tickets.get_for(session, ref, me)
+    others = agent_desk.touch_presence(session, ticket, me, typing=request.form.get("typing") == "1", now=now)
+    agent_notifications.mark_read(session, me, now=now, ticket=ticket)
+    session.commit()
+    seen = request.form.get("seen_version", "")
+    changed = seen.isdigit() and int(seen) != ticket.version
+    latest = agent_desk.latest_change(session, ticket) if changed else None
+    return render_template("agent/_presence.html", ticket=ticket, others=others, changed=changed, latest=latest,
+                           seen_version=seen if seen.isdigit() else ticket.version)
+
+
+# ---- Notifications -----------------------------------------------------------------------------------------
+
+
+@bp.get("/notifications")
+@agent_required
+def notifications() -> Response:
+    session, me = db_session(), _me()
+    rows = agent_notifications.recent(session, me)
+    template = "agent/_notification_list.html" if is_htmx() else "agent/notifications.html"
+    return vary_on_htmx(Response(render_template(template, rows=rows, labels=agent_notifications.KIND_LABELS,
+                                                 unread=agent_notifications.unread_count(session, me))))
+
+
+@bp.post("/notifications/read")
+@agent_required
+def notifications_read() -> Response:
+    session = db_session()
+    agent_notifications.mark_read(session, _me(), now=utcnow())
+    session.commit()
+    return redirect(url_for("agent.notifications"), 303)
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@agent_required
+def preferences() -> Response | str:
+    session, me = db_session(), _me()
+    form = PrefsForm()
+    labels = agent_notifications.KIND_LABELS
+    form.email_kinds.choices = [SelectChoice(k, _(labels[k])) for k in agent_notifications.KINDS]
+    if form.validate_on_submit():
+        agent_notifications.set_email_kinds(session, me, form.email_kinds.data or [])
+        session.commit()
+        flash(_("Your e-mail preferences are saved."), "success")
+        return redirect(url_for("agent.preferences"), 303)
+    if request.method == "GET":
+        form.email_kinds.data = agent_notifications.email_kinds(session, me)
+    return render_template("agent/preferences.html", form=form)
+
+
+# ---- Canned responses ----------------------------------------------------------------------------------------
+
+
+@bp.get("/canned")
+@agent_required
+def canned_list() -> str:
+    session, me = db_session(), _me()
+    return render_template("agent/canned.html", responses=canned.available(session, me),
+                           can_edit=lambda c: canned.can_edit(c, me))
+
+
+@bp.route("/canned/new", methods=["GET", "POST"])
+@agent_required
+def canned_new() -> Response | str | tuple[str, int]:
+    return _canned_form(None)
+
+
+@bp.route("/canned/<int:canned_id>/edit", methods=["GET", "POST"])
+@agent_required
+def canned_edit(canned_id: int) -> Response | str | tuple[str, int]:
+    response = canned.get_usable(db_session(), canned_id, _me())
+    return _canned_form(response)
+
+
+@bp.post("/canned/<int:canned_id>/delete")
+@agent_required
+def canned_delete(canned_id: int) -> Response:
+    session = db_session()
+    canned.delete(session, canned.get_usable(session, canned_id, _me()), actor=_me())
+    session.commit()
+    flash(_("Canned response deleted."), "success")
+    return redirect(url_for("agent.canned_list"), 303)
+
+
+def _canned_form(response: CannedResponse | None) -> Response | str | tuple[str, int]:
+    session, me = db_session(), _me()
+    if response is not None and not canned.can_edit(response, me):
+        from flask import abort
+
+        abort(404)
+    data = None
+    if response is not None and request.method == "GET":
+        data = {"title": response.title, "body_en": response.body_en, "body_es": response.body_es,
+                "shared": response.owner_id is None, "set_status": response.set_status or "",
+                "set_priority": response.set_priority or "", "add_tags": " ".join(response.add_tags or [])}
+    form = CannedForm(data=data) if data else CannedForm()
+    if form.validate_on_submit():
+        try:
+            canned.save(session, response, title=form.title.data, body_en=form.body_en.data,
+                        body_es=form.body_es.data or "", shared=bool(form.shared.data),
+                        set_status=form.set_status.data or None, set_priority=form.set_priority.data or None,
+                        add_tags=(form.add_tags.data or "").replace(",", " ").split(), actor=me, now=utcnow())
+            session.commit()
+        except DomainError as exc:
+            session.rollback()
+            name = str(exc.details.get("field", ""))
+            target = getattr(form, name, None) if name else None
+            if target is None or not hasattr(target, "errors"):
+                raise
+            target.errors = [*target.errors, translate_domain_message(exc)]
+            return render_template("agent/canned_form.html", form=form, response=response), 422
+        flash(_("Canned response saved."), "success")
+        return redirect(url_for("agent.canned_list"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("agent/canned_form.html", form=form, response=response), status

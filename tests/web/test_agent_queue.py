@@ -1,0 +1,197 @@
+"""The agent desk's queues: views and counts, filters, sorting, keyset pages, bulk actions, access."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.clock import utcnow
+from portal.models import Group, TicketEvent
+from portal.services import agent_queue
+from tests.conftest import login
+
+
+@pytest.fixture
+def diego(make):
+    return make.user(email="diego@example.com", name="Diego Agent", role="agent")
+
+
+def refs_on(page_text: str) -> list[str]:
+    return re.findall(r'<tr id="ticket-([A-Z0-9-]+)"', page_text)
+
+
+def test_customers_get_404_and_visitors_are_sent_to_log_in(client, make, alice):
+    ticket = make.ticket(requester=alice)
+    urls = ["/agent", "/agent/counts", f"/agent/tickets/{ticket.ref}", "/agent/notifications", "/agent/preferences",
+            "/agent/canned", "/agent/canned/new"]
+    posts = ["/agent/bulk", f"/agent/tickets/{ticket.ref}/take", f"/agent/tickets/{ticket.ref}/messages",
+             f"/agent/tickets/{ticket.ref}/fields", f"/agent/tickets/{ticket.ref}/presence"]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.location, url
+    for url in posts:
+        assert client.post(url).status_code == 302, url
+    login(client, alice)
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    for url in posts:
+        assert client.post(url, data={"body": "x", "version": "1"}).status_code == 404, url
+
+
+def test_views_show_the_right_tickets_with_counts(client, db, make, alice, agnes, diego):
+    group = Group(name="Tier 1", tier=1)
+    group.members.append(agnes)
+    db.add(group)
+    db.commit()
+    unassigned = make.ticket(requester=alice, subject="Nobody has me")
+    mine = make.ticket(requester=alice, subject="Agnes works on me", status="open", assignee=agnes)
+    theirs = make.ticket(requester=alice, subject="Diego works on me", status="pending", assignee=diego)
+    make.ticket(requester=alice, subject="Long closed", status="closed", assignee=diego)
+    theirs.group = group
+    db.commit()
+    login(client, agnes)
+
+    page = client.get("/agent?view=unassigned")
+    assert page.status_code == 200
+    assert refs_on(page.text) == [unassigned.ref]
+    assert refs_on(client.get("/agent?view=mine").text) == [mine.ref]
+    assert refs_on(client.get("/agent?view=pending").text) == [theirs.ref]
+    assert refs_on(client.get(f"/agent?view=group:{group.id}").text) == [theirs.ref]
+    assert set(refs_on(client.get("/agent?view=open").text)) == {unassigned.ref, mine.ref, theirs.ref}
+
+    counts = client.get("/agent/counts", headers={"HX-Request": "true"})
+    assert counts.status_code == 200 and 'hx-trigger="every 30s"' in counts.text
+    assert "<html" not in counts.text
+    found = dict(re.findall(r'data-count="([^"]+)">(\d+)<', counts.text))
+    assert found == {"unassigned": "1", "mine": "1", f"group:{group.id}": "1", "pending": "1", "on_hold": "0",
+                     "solved": "0", "open": "3"}
+    assert "Tier 1" in page.text
+
+
+def test_filters_narrow_the_queue(client, db, make, alice, agnes):
+    router = make.ticket(requester=alice, subject="Router blinks red", priority="urgent", language="es")
+    other = make.ticket(requester=alice, subject="Invoice question", description="The router model is on it")
+    make.ticket(requester=alice, subject="Password reset")
+    login(client, agnes)
+    assert refs_on(client.get("/agent?priority=urgent").text) == [router.ref]
+    assert refs_on(client.get("/agent?language=es").text) == [router.ref]
+    assert set(refs_on(client.get("/agent?q=router").text)) == {router.ref, other.ref}  # subject and messages
+    assert refs_on(client.get("/agent?q=router&priority=normal").text) == [other.ref]
+    client.post("/agent/bulk", data={"refs": [other.ref], "action": "add_tag", "tag": "billing"})
+    assert refs_on(client.get("/agent?tag=billing").text) == [other.ref]
+    assert refs_on(client.get("/agent?assignee=none&q=password").text) != []
+    assert refs_on(client.get("/agent?assignee=me").text) == []
+    assert "No tickets match these filters." in client.get("/agent?q=nothing-like-this").text
+
+
+def test_keyset_pages_walk_the_whole_queue_without_repeats(db, make, alice, agnes):
+    start = utcnow() - timedelta(days=1)
+    made = [make.ticket(requester=alice, subject=f"T{i}", now=start + timedelta(minutes=i // 2)) for i in range(23)]
+    for sort in agent_queue.SORTS:
+        seen, cursor = [], None
+        while True:
+            page = agent_queue.queue_page(db, agnes, view="open", sort=sort, cursor=cursor, now=utcnow(),
+                                          page_size=5)
+            seen += [t.ref for t in page.tickets]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert sorted(seen) == sorted(t.ref for t in made) and len(seen) == len(set(seen)), sort
+
+
+def test_the_next_page_link_and_the_htmx_fragment(client, make, alice, agnes, monkeypatch):
+    for i in range(3):
+        make.ticket(requester=alice, subject=f"Page ticket {i}")
+    login(client, agnes)
+    monkeypatch.setattr(agent_queue, "PAGE_SIZE", 2)
+    full = client.get("/agent")
+    cursor = re.search(r'href="(/agent\?cursor=[^"]+)" rel="next"', full.text)
+    assert cursor, full.text
+    fragment = client.get(cursor.group(1).replace("&amp;", "&"),
+                          headers={"HX-Request": "true", "HX-Target": "queue-results"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert fragment.text.lstrip().startswith('<div id="queue-results">')
+    assert len(refs_on(fragment.text)) == 1
+    assert "HX-Request" in fragment.headers.get("Vary", "")
+
+
+def test_sorting_by_priority_puts_urgent_first(db, make, alice, agnes):
+    make.ticket(requester=alice, priority="low")
+    urgent = make.ticket(requester=alice, priority="urgent")
+    page = agent_queue.queue_page(db, agnes, view="open", sort="priority", now=utcnow())
+    assert page.tickets[0].ref == urgent.ref
+
+
+def test_bulk_actions_change_every_selected_ticket_with_one_event_each(client, db, make, alice, agnes, diego):
+    first, second = make.ticket(requester=alice), make.ticket(requester=alice)
+    untouched = make.ticket(requester=alice)
+    login(client, agnes)
+
+    def events(ticket, field):
+        db.expire_all()
+        return db.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                    TicketEvent.field == field)).all()
+
+    response = client.post("/agent/bulk", data={"refs": [first.ref, second.ref], "action": "assign",
+                                                "assign_to": str(diego.id)})
+    assert response.status_code == 303
+    for t in (first, second):
+        db.refresh(t)
+        assert t.assignee_id == diego.id and len(events(t, "assignee_id")) == 1
+    assert events(untouched, "assignee_id") == []
+
+    response = client.post("/agent/bulk", data={"refs": [first.ref, second.ref], "action": "status",
+                                                "set_status": "pending"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert f'<tr id="ticket-{first.ref}"' in response.text and 'hx-swap-oob="true"' in response.text
+    for t in (first, second):
+        db.refresh(t)
+        assert t.status == "pending" and len(events(t, "status")) == 1  # new -> pending, through the machine
+
+    client.post("/agent/bulk", data={"refs": [first.ref], "action": "priority", "set_priority": "high"})
+    client.post("/agent/bulk", data={"refs": [first.ref, second.ref], "action": "add_tag", "tag": "outage"})
+    client.post("/agent/bulk", data={"refs": [second.ref], "action": "remove_tag", "tag": "outage"})
+    db.expire_all()
+    assert first.priority == "high" and len(events(first, "priority")) == 1
+    assert first.tag_names == ["outage"] and second.tag_names == []
+    assert len(events(second, "tags")) == 2
+
+
+def test_bulk_status_refusals_are_reported_not_applied(client, db, make, alice, agnes):
+    closed = make.ticket(requester=alice, status="closed")
+    fresh = make.ticket(requester=alice)
+    login(client, agnes)
+    response = client.post("/agent/bulk", data={"refs": [closed.ref, fresh.ref], "action": "status",
+                                                "set_status": "open"}, follow_redirects=True)
+    assert f"Not changed: {closed.ref}" in response.text
+    db.expire_all()
+    assert closed.status == "closed" and fresh.status == "open"
+
+
+def test_take_from_the_queue_answers_the_row(client, db, make, alice, agnes):
+    ticket = make.ticket(requester=alice)
+    login(client, agnes)
+    response = client.post(f"/agent/tickets/{ticket.ref}/take", data={"version": ticket.version},
+                           headers={"HX-Request": "true", "HX-Target": f"ticket-{ticket.ref}"})
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith(f'<tr id="ticket-{ticket.ref}"')
+    assert "Agnes Agent" in response.text
+    db.refresh(ticket)
+    assert ticket.assignee_id == agnes.id and ticket.status == "open"
+    plain = client.post(f"/agent/tickets/{ticket.ref}/take")
+    assert plain.status_code == 303 and plain.location.endswith(f"/agent/tickets/{ticket.ref}")
+
+
+def test_sla_badges_come_from_the_due_time(client, db, make, alice, agnes):
+    now = utcnow()
+    late, soon, fine = (make.ticket(requester=alice, subject=s) for s in ("Late one", "Soon one", "Fine one"))
+    late.sla_due_at, soon.sla_due_at, fine.sla_due_at = (now - timedelta(minutes=5), now + timedelta(minutes=30),
+                                                         now + timedelta(hours=5))
+    db.commit()
+    login(client, agnes)
+    page = client.get("/agent?sort=sla")
+    assert refs_on(page.text) == [late.ref, soon.ref, fine.ref]
+    assert "sla-breached" in page.text and "sla-soon" in page.text and "sla-ok" in page.text
