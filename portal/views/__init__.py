@@ -14,7 +14,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     optional = (
-        "kb", "api_kb", "tickets", "satisfaction", "agent", "agent_ops", "admin_support", "capture", "admin", "api",
+        "kb", "api_kb", "tickets", "satisfaction", "agent", "agent_ops", "agent_phone", "admin_support", "capture",
+        "reports", "admin", "admin_webhooks", "api", "api_tokens",
     )
     for module_name in optional:
         _register_if_present(app, module_name)

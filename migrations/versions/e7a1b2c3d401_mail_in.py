@@ -1,0 +1,22 @@
+"""e-mail channel, phone tickets
+
+Revision ID: e7a1b2c3d401
+Revises: 9a9a38707f97
+Create Date: 2026-11-23 11:45:00
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = 'e7a1b2c3d401'
+down_revision = '9a9a38707f97'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
