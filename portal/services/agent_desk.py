@@ -239,21 +239,22 @@ def requester_tickets(session: Session, ticket: Ticket, *, limit: int = 10) -> l
                                 .order_by(Ticket.updated_at.desc()).limit(limit)))
 
 
-def linked_tickets(session: Session, ticket: Ticket) -> list[Ticket]:
-    """Follow-ups both ways, and the problem/incidents when operations linked them."""
-    conditions = [Ticket.follow_up_of_id == ticket.id]
-    if ticket.follow_up_of_id:
-        conditions.append(Ticket.id == ticket.follow_up_of_id)
-    problem_id = getattr(ticket, "problem_id", None)
-    if problem_id is not None:
-        conditions.append(Ticket.id == problem_id)
-        conditions.append(Ticket.problem_id == problem_id)
-    if hasattr(Ticket, "problem_id"):
-        conditions.append(Ticket.problem_id == ticket.id)
-    from sqlalchemy import or_
+def linked_tickets(session: Session, ticket: Ticket, *, limit: int = 50) -> list[Ticket]:
+    """Follow-ups both ways, and the problem and its incidents when operations linked them.
 
-    return list(session.scalars(select(Ticket).where(or_(*conditions), Ticket.id != ticket.id)
-                                .order_by(Ticket.id).limit(50)))
+    One indexed lookup per kind of link: an OR of them would let the database walk every ticket in id
+    order looking for the few linked ones."""
+    kinds = [Ticket.follow_up_of_id == ticket.id, Ticket.problem_id == ticket.id]
+    if ticket.follow_up_of_id:
+        kinds.append(Ticket.id == ticket.follow_up_of_id)
+    if ticket.problem_id is not None:
+        kinds += [Ticket.id == ticket.problem_id, Ticket.problem_id == ticket.problem_id]
+    ids: set[int] = set()
+    for condition in kinds:
+        ids.update(session.scalars(select(Ticket.id).where(condition).order_by(Ticket.id).limit(limit)))
+    ids.discard(ticket.id)
+    chosen = sorted(ids)[:limit]
+    return list(session.scalars(select(Ticket).where(Ticket.id.in_(chosen)).order_by(Ticket.id))) if chosen else []
 
 
 def latest_change(session: Session, ticket: Ticket, *, since_version: int | None = None) -> TicketEvent | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, exists, func, or_, select, tuple_
+from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from portal.errors import N_, Invalid
@@ -26,7 +26,6 @@ OPEN_STATUSES = ("new", "open", "pending", "on_hold")
 RECENT_SOLVED = timedelta(days=7)
 PAGE_SIZE = 50
 SORTS = ("sla", "priority", "updated", "age")
-FAR_FUTURE = datetime(9999, 12, 31)
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 VIEW_LABELS = {
     "unassigned": N_("Unassigned"),
@@ -130,40 +129,67 @@ def filter_conditions(filters: Filters, agent: User) -> list[ColumnElement[bool]
     return conditions
 
 
-def _sort_key(sort: str):
-    """(expression, descending) for the sort order; ties are broken by id in the same direction."""
-    if sort == "sla":
-        return func.coalesce(Ticket.sla_due_at, FAR_FUTURE), False
-    if sort == "priority":
-        return case(PRIORITY_RANK, value=Ticket.priority, else_=9), False
-    if sort == "age":
-        return Ticket.created_at, False
-    return Ticket.updated_at, True
+@dataclass(frozen=True)
+class Segment:
+    """A run of the sort order that one index serves: rows matching `where`, ordered by `column` (or by id
+    alone when `column` is None). A sort is one or more segments read in turn, so the database never sorts:
+    "sla" is the tickets with a due time by due time, then those without; "priority" is urgent, high, normal,
+    low, each by id."""
+
+    where: tuple
+    column: object | None
+    descending: bool = False
 
 
-def _key_value(ticket: Ticket, sort: str) -> object:
+def _segments(sort: str) -> list[Segment]:
     if sort == "sla":
-        return ticket.sla_due_at or FAR_FUTURE
+        return [Segment((Ticket.sla_due_at.is_not(None),), Ticket.sla_due_at),
+                Segment((Ticket.sla_due_at.is_(None),), None)]
     if sort == "priority":
-        return PRIORITY_RANK.get(ticket.priority, 9)
+        ranked = sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__)
+        return [Segment((Ticket.priority == priority,), None) for priority in ranked]
     if sort == "age":
-        return ticket.created_at
-    return ticket.updated_at
+        return [Segment((), Ticket.created_at)]
+    return [Segment((), Ticket.updated_at, descending=True)]
+
+
+def _key_value(ticket: Ticket, sort: str) -> tuple[int, datetime | None]:
+    """Where a ticket sits in the sort: (segment number, its value in that segment)."""
+    if sort == "sla":
+        return (0, ticket.sla_due_at) if ticket.sla_due_at is not None else (1, None)
+    if sort == "priority":
+        return PRIORITY_RANK.get(ticket.priority, len(PRIORITY_RANK)), None
+    if sort == "age":
+        return 0, ticket.created_at
+    return 0, ticket.updated_at
 
 
 def encode_cursor(ticket: Ticket, sort: str) -> str:
-    value = _key_value(ticket, sort)
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    return f"{text}~{ticket.id}"
+    segment, value = _key_value(ticket, sort)
+    return f"{segment}~{value.isoformat() if value is not None else ''}~{ticket.id}"
 
 
-def _decode_cursor(cursor: str, sort: str) -> tuple[object, int] | None:
+def _decode_cursor(cursor: str) -> tuple[int, datetime | None, int] | None:
     try:
-        text, ident = cursor.rsplit("~", 1)
-        value: object = int(text) if sort == "priority" else datetime.fromisoformat(text)
-        return value, int(ident)
+        segment, text, ident = cursor.split("~")
+        return int(segment), datetime.fromisoformat(text) if text else None, int(ident)
     except (ValueError, TypeError):
         return None
+
+
+def _past(segment: Segment, number: int, cursor: tuple[int, datetime | None, int] | None):
+    """The condition for rows of `segment` after the cursor; None when the whole segment comes after it,
+    False when it was already read."""
+    if cursor is None or number > cursor[0]:
+        return None
+    if number < cursor[0]:
+        return False
+    _seg, value, ident = cursor
+    if segment.column is None or value is None:
+        return Ticket.id > ident
+    if segment.descending:
+        return tuple_(segment.column, Ticket.id) < tuple_(value, ident)
+    return tuple_(segment.column, Ticket.id) > tuple_(value, ident)
 
 
 def queue_page(
@@ -172,33 +198,40 @@ def queue_page(
 ) -> Page:
     """One page of a queue, continuing after `cursor` (from the previous page's `next_cursor`).
 
-    Each of the view's statuses is one query on an index that starts with the view's columns and the status
-    (assignee/status/updated, group/status/updated, status/updated), limited to a page past the cursor; the
-    few rows found are merged. Then the page's tickets are loaded with their people and tags in a few
-    IN queries (no N+1)."""
+    Each status of the view, and each segment of the sort, is one query on an index that starts with the
+    view's columns, the status and the sort column (assignee/status/…, group/status/…, status/…), limited to
+    a page past the cursor; the few rows found are merged. Then the page's tickets are loaded with their
+    people and tags in a few IN queries (no N+1)."""
     filters = filters or Filters()
     page_size = page_size or PAGE_SIZE
     sort = sort if sort in SORTS else "updated"
-    key, descending = _sort_key(sort)
     statuses, conditions = view_spec(view, agent, now=now)
     if filters.status:
         statuses = tuple(s for s in statuses if s == filters.status) or (
             (filters.status,) if view in ("open",) and filters.status in ("solved", "closed") else ())
     conditions = [*conditions, *filter_conditions(filters, agent)]
-    decoded = _decode_cursor(cursor, sort) if cursor else None
-    if decoded is not None:
-        past = tuple_(key, Ticket.id) < tuple_(*decoded) if descending else tuple_(key, Ticket.id) > tuple_(*decoded)
-        conditions.append(past)
-    order = (key.desc(), Ticket.id.desc()) if descending else (key.asc(), Ticket.id.asc())
-    found: list[tuple[object, int]] = []
-    for status in statuses:
-        query = (select(key.label("k"), Ticket.id).where(Ticket.status == status, *conditions)
-                 .order_by(*order).limit(page_size + 1))
-        found += [(row.k, row.id) for row in session.execute(query)]
+    decoded = _decode_cursor(cursor) if cursor else None
+    segments = _segments(sort)
+    descending = segments[0].descending
+    found: list[tuple[int, object, int]] = []
+    for number, segment in enumerate(segments):
+        past = _past(segment, number, decoded)
+        if past is False:
+            continue
+        if len(found) > page_size:  # earlier segments already fill the page
+            break
+        columns = (segment.column, Ticket.id) if segment.column is not None else (Ticket.id,)
+        order = [c.desc() if segment.descending else c.asc() for c in columns]
+        for status in statuses:
+            query = (select(*columns).where(Ticket.status == status, *segment.where, *conditions,
+                                            *(() if past is None else (past,)))
+                     .order_by(*order).limit(page_size + 1))
+            found += [(number, row[0] if segment.column is not None else 0, row[-1])
+                      for row in session.execute(query)]
     found.sort(reverse=descending)
     found = found[:page_size + 1]
     more = len(found) > page_size
-    ids = [ident for _k, ident in found[:page_size]]
+    ids = [ident for _n, _k, ident in found[:page_size]]
     loaded = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)).options(
         selectinload(Ticket.requester), selectinload(Ticket.assignee), selectinload(Ticket.group),
         selectinload(Ticket.tags)))} if ids else {}

@@ -89,7 +89,20 @@ def test_filters_narrow_the_queue(client, db, make, alice, agnes):
 
 def test_keyset_pages_walk_the_whole_queue_without_repeats(db, make, alice, agnes):
     start = utcnow() - timedelta(days=1)
-    made = [make.ticket(requester=alice, subject=f"T{i}", now=start + timedelta(minutes=i // 2)) for i in range(23)]
+    made = [make.ticket(requester=alice, subject=f"T{i}", now=start + timedelta(minutes=i // 2),
+                        priority=("low", "normal", "high", "urgent")[i % 4]) for i in range(23)]
+    for i, ticket in enumerate(made[:9]):  # some with an SLA due time (ties included), the rest without
+        ticket.sla_due_at = start + timedelta(hours=5 - i // 2)
+    for i, ticket in enumerate(made):
+        ticket.status = ("new", "open", "pending", "on_hold")[i % 3]
+    db.commit()
+    rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+    expected = {
+        "sla": sorted(made, key=lambda t: (t.sla_due_at is None, t.sla_due_at or start, t.id)),
+        "priority": sorted(made, key=lambda t: (rank[t.priority], t.id)),
+        "age": sorted(made, key=lambda t: (t.created_at, t.id)),
+        "updated": sorted(made, key=lambda t: (t.updated_at, t.id), reverse=True),
+    }
     for sort in agent_queue.SORTS:
         seen, cursor = [], None
         while True:
@@ -99,7 +112,7 @@ def test_keyset_pages_walk_the_whole_queue_without_repeats(db, make, alice, agne
             cursor = page.next_cursor
             if cursor is None:
                 break
-        assert sorted(seen) == sorted(t.ref for t in made) and len(seen) == len(set(seen)), sort
+        assert seen == [t.ref for t in expected[sort]], sort
 
 
 def test_the_next_page_link_and_the_htmx_fragment(client, make, alice, agnes, monkeypatch):
