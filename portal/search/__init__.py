@@ -7,6 +7,7 @@ analysers), `ranking` (queries, re-ranking, snippets), `index` (`KbIndex`: lifec
 
 from portal.search.index import KbIndex
 from portal.search.results import Hit, SearchResults, SyncReport
+from portal.search.terms import terms
 from portal.search.text_query import MAX_QUERY_CHARS, QueryTooLong, Synonyms
 
-__all__ = ["MAX_QUERY_CHARS", "Hit", "KbIndex", "QueryTooLong", "SearchResults", "Synonyms", "SyncReport"]
+__all__ = ["MAX_QUERY_CHARS", "Hit", "KbIndex", "QueryTooLong", "SearchResults", "Synonyms", "SyncReport", "terms"]

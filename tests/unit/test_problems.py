@@ -21,6 +21,13 @@ def test_similar_open_tickets_are_suggested(db, make):
     assert problems.suggest(db, similar, now=NOW) == [outage]
 
 
+def test_similar_spanish_tickets_match_across_accents_and_word_forms(db, make):
+    outage = make.ticket(subject="Conexiones caídas en Valencia", language="es", now=NOW)
+    similar = make.ticket(subject="Sin conexion en valencia", language="es", now=NOW)
+    make.ticket(subject="Factura de Valencia duplicada", language="es", now=NOW)
+    assert problems.suggest(db, similar, now=NOW) == [outage]
+
+
 def test_solving_the_problem_solves_every_incident_with_the_same_public_message(db, make, agnes, alice, bob):
     problem = make.ticket(subject="Outage in Valencia", assignee=agnes, status="open")
     first = make.ticket(requester=alice, subject="No internet")
