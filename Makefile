@@ -52,8 +52,8 @@ test: translations ## Run the whole test suite
 lint: install ## Check the code with ruff
 	$(BIN)/ruff check .
 
-bench: translations ## Run the benchmarks and rewrite bench/RESULTS.md
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+bench: translations ## Run every benchmark and rewrite bench/RESULTS.md (BENCH="kb_quality ..." for some)
+	$(BIN)/python -m bench.run_all $(BENCH)
 
 clean: ## Remove the virtualenv and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
