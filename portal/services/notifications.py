@@ -97,6 +97,22 @@ def notification_log(session: Session, ticket: Ticket) -> list[Notification]:
     ))
 
 
+def record_bounce(session: Session, message_id: str, *, recipient: str | None, reason: str,
+                  now: datetime) -> Notification | None:
+    """The receiving server returned a mail we sent: its row in the log says so and it is not tried again.
+    Copies to several people share a Message-ID, so the refusing address picks the row when it is known."""
+    query = select(Notification).where(Notification.message_id == message_id)
+    if recipient:
+        query = query.where(func.lower(Notification.recipient_email) == recipient.lower())
+    row = session.scalars(query.order_by(Notification.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    row.status = "failed"
+    row.attempts = max(row.attempts, MAX_ATTEMPTS)
+    row.last_error = f"Bounced: {reason or 'returned by the receiving mail server'}"[:2000]
+    return row
+
+
 def recipients(session: Session, ticket: Ticket) -> list[tuple[str, User | None, str]]:
     """(address, user or None, language): the requester in their own language, then the CC addresses in
     the ticket's language, each address once."""

@@ -59,7 +59,9 @@ def fingerprint(user: User) -> str:
 
 
 def reset_password(session: Session, tokens: ResetTokens, token: str, password: str, *, now: datetime) -> User:
-    """Someone who received the link chooses a new password; the link is spent by doing so."""
+    """Someone who received the link chooses a new password; the link is spent by doing so. Receiving it also
+    proves the address is theirs, so an account made for them by an e-mail they sent is claimed this way."""
     user = tokens.user_for(session, token, now=now)
     accounts.set_password(session, user, password, now=now)
+    user.verified = True
     return user

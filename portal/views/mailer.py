@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -78,6 +79,9 @@ def send_email(user: User, template: str, **context: object) -> bool:
         language=rendered.language,
         settings=settings(),
     )
+    # An id incoming mail recognises as ours (services.mail_parsing.OWN_MESSAGE_ID): a loop, never a ticket.
+    del message["Message-ID"]
+    message["Message-ID"] = make_msgid(idstring="mesa", domain=settings().domain)
     try:
         mail.send(message, settings())
     except mail.MailError:

@@ -168,7 +168,12 @@ def build(session, row: Notification, mail_settings: mail.MailSettings):
         raise Undeliverable(f"unknown notification kind {row.kind!r}")
     rendered = render_email(template, row.language, **_context(session, row))
     root = thread_root(row.ticket.ref, mail_settings.domain)
-    headers = {"Auto-Submitted": "auto-generated", "X-Mesa-Ticket": row.ticket.ref}
+    # The receipt of a mailed-in ticket answers that mail automatically (RFC 3834); replies come back to the
+    # support mailbox and thread by the reference in the subject and by In-Reply-To (services.mail_in).
+    answered_mail = row.kind == "ticket_created" and row.ticket.channel == "email"
+    headers = {"Auto-Submitted": "auto-replied" if answered_mail else "auto-generated",
+               "X-Mesa-Ticket": row.ticket.ref,
+               "Reply-To": str(current_app.config.get("MAIL_REPLY_TO") or mail_settings.mail_from)}
     if row.kind != "ticket_created":
         headers.update({"In-Reply-To": root, "References": root})
     message = mail.build_message(

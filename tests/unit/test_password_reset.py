@@ -56,3 +56,15 @@ def test_the_new_password_follows_the_rules(db, alice, tokens):
 
     with pytest.raises(Invalid):
         password_reset.reset_password(db, tokens, tokens.make(alice), "short", now=utcnow())
+
+
+def test_an_account_made_from_an_email_is_claimed_by_a_reset(db, make, tokens):
+    """Mail from an unknown address makes an unverified account without a password; the reset link proves the
+    address and sets the first password."""
+    carol = make.user(email="carol@example.net", name="Carol")
+    carol.verified, carol.password_hash = False, None
+    db.commit()
+    assert accounts.authenticate(db, carol.email, "carols own password") is None
+    password_reset.reset_password(db, tokens, tokens.make(carol), "carols own password", now=utcnow())
+    assert carol.verified is True
+    assert accounts.authenticate(db, carol.email, "carols own password") == carol

@@ -1,0 +1,130 @@
+"""Reading incoming mail (no database) and the ingestion rules at the service level (a real database)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from portal.clock import utcnow
+from portal.errors import InvalidTransition
+from portal.models import InboundMail, Ticket
+from portal.services import mail_in
+from portal.services.mail_parsing import html_to_text, parse, reply_text
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "mail"
+
+
+def _raw(**headers: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = headers.pop("From", "Carol <carol@example.net>")
+    message["Subject"] = headers.pop("Subject", "Hello")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(headers.get("body", "Body text"))
+    return message.as_bytes()
+
+
+# ---- Parsing ---------------------------------------------------------------------------------------------
+
+
+def test_html_to_text_keeps_words_and_drops_code():
+    text = html_to_text("<style>x{}</style><p>Hi <b>there</b>,</p><script>alert(1)</script><ul><li>one</li>"
+                        "<li>two</li></ul><blockquote>old mail</blockquote><a href='javascript:x()'>link</a>")
+    assert text == "Hi there,\n\n- one\n- two\n\n> old mail\nlink"
+
+
+def test_reply_text_trims_quotes_and_signature_but_never_to_nothing():
+    assert reply_text("New info.\n\nOn Mon, Ann wrote:\n> old") == "New info."
+    assert reply_text("Fixed, thanks.\n-- \nAnn Example\nACME") == "Fixed, thanks."
+    assert reply_text("Thanks!") == "Thanks!"  # the thanks-only rule needs it
+    assert reply_text("> only a quote") == "> only a quote"
+
+
+def test_references_are_read_from_subject_and_threading_headers():
+    parsed = parse(_raw(Subject="RE: Fwd: [MSA-2345-6789] Printer", In_Reply_To="<a@x>", References="<b@x> <c@x>"))
+    assert parsed.refs_in_subject == ["MSA-2345-6789"]
+    assert parsed.referenced_ids == ["<a@x>", "<c@x>", "<b@x>"]
+    assert parsed.clean_subject == "[MSA-2345-6789] Printer"
+
+
+def test_a_message_without_message_id_gets_a_stable_one():
+    raw = _raw()
+    assert parse(raw).message_id == parse(raw).message_id != parse(_raw(Subject="Other")).message_id
+
+
+@pytest.mark.parametrize(("header", "value", "automatic"), [
+    ("Auto-Submitted", "auto-replied", True), ("Auto-Submitted", "auto-generated; type=vacation", True),
+    ("Auto-Submitted", "no", False), ("Precedence", "bulk", True), ("Precedence", "list", True),
+    ("Precedence", "junk", True), ("Precedence", "first-class", False),
+])
+def test_automatic_messages_are_recognised(header, value, automatic):
+    assert parse(_raw(**{header.replace("-", "_"): value})).is_automatic is automatic
+
+
+def test_a_dsn_names_the_bounced_message_recipient_and_reason():
+    raw = (SAMPLES / "bounce_dsn.eml").read_text().replace("{message_id}", "<ticket-MSA-2345-6789@mesa.example>")
+    raw = raw.replace("{recipient}", "gone@example.com").replace("{ref}", "MSA-2345-6789").replace("{n}", "1")
+    parsed = parse(raw.encode())
+    assert parsed.is_bounce
+    assert parsed.bounced_ids == ["<ticket-MSA-2345-6789@mesa.example>"]
+    assert parsed.bounced_recipients == ["gone@example.com"]
+    assert parsed.bounce_reason.startswith("5.1.1; smtp; 550 5.1.1")
+
+
+def test_mailer_daemon_and_an_empty_envelope_sender_are_bounces():
+    assert parse(_raw(From="MAILER-DAEMON@mx.example.net")).is_bounce
+    assert parse(_raw(), envelope_sender="").is_bounce
+    assert not parse(_raw(), envelope_sender="carol@example.net").is_bounce
+
+
+# ---- The service -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(app):
+    return mail_in.InboundSettings.from_config(app.config)
+
+
+def test_ingest_never_commits_and_logs_each_message_once(db, settings):
+    raw = _raw(Message_ID="<once@example.net>")
+    first = mail_in.ingest(db, raw, settings=settings, now=utcnow())
+    again = mail_in.ingest(db, raw, settings=settings, now=utcnow())
+    assert first.outcome == "created" and again.outcome == "duplicate" and again.ticket is first.ticket
+    db.rollback()
+    assert db.scalar(select(Ticket)) is None and db.scalar(select(InboundMail)) is None
+
+
+def test_the_hourly_limit_counts_only_the_last_hour(db, settings, app):
+    limited = mail_in.InboundSettings(**{**settings.__dict__, "max_new_per_hour": 1})
+    start = utcnow()
+    assert mail_in.ingest(db, _raw(Subject="one"), settings=limited, now=start).outcome == "created"
+    assert mail_in.ingest(db, _raw(Subject="two"), settings=limited, now=start).outcome == "rate_limited"
+    later = start + timedelta(hours=1, seconds=1)
+    assert mail_in.ingest(db, _raw(Subject="three"), settings=limited, now=later).outcome == "created"
+
+
+def test_an_agent_mailing_into_a_closed_ticket_is_refused_and_logged(db, settings, make, agnes):
+    closed = make.ticket(status="closed")
+    raw = _raw(From="agnes@example.com", Subject=f"Re: [{closed.ref}]", Message_ID="<late@example.com>")
+    with pytest.raises(InvalidTransition) as refused:
+        mail_in.ingest(db, raw, settings=settings, now=utcnow())
+    db.rollback()
+    logged = mail_in.record_refused(db, raw, refused.value, now=utcnow())
+    db.commit()
+    assert logged.outcome == "refused" and "InvalidTransition" in logged.record.detail
+    assert len(closed.messages) == 1
+
+
+def test_a_message_longer_than_the_portal_takes_is_cut_not_lost(db, settings):
+    long_text = "word " * 12_000
+    message = EmailMessage()
+    message["From"], message["Subject"] = "carol@example.net", "Long log"
+    message.set_content(long_text)
+    result = mail_in.ingest(db, message.as_bytes(), settings=settings, now=utcnow())
+    body = result.ticket.messages[0].body
+    assert result.outcome == "created" and body.startswith("word word") and body.endswith("…")
+    assert len(body) <= 50_000
