@@ -17,17 +17,12 @@ Usage: python bench/kb_search.py [--articles 10000] [--seconds 20] [--think-ms 2
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -35,6 +30,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._http import gunicorn, http_load, percentile  # noqa: E402
 from bench.kb_synthetic import build_synthetic_kb  # noqa: E402
 from bench.results_file import write_section  # noqa: E402
 from portal.search import KbIndex  # noqa: E402
@@ -51,11 +47,6 @@ QUERIES = {
     "phrase": ['"security key"', '"board not detected"', '"reset the password"', '"verify your identity"',
                '"shipping methods"', '"cloud plan"', '"código de seguridad"', '"exit status 1"'],
 }
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
 def timed(action) -> float:
@@ -137,13 +128,7 @@ def freshness(kb_dir: Path, index_dir: Path, runs: int) -> dict[str, float]:
 # ----- HTTP -----------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(kb_dir: Path, index_dir: Path, instance: Path, port: int, workers: int) -> subprocess.Popen:
+def kb_server_env(kb_dir: Path, index_dir: Path, instance: Path) -> dict[str, str]:
     import portal.models  # noqa: F401  (registers every table)
     from portal.db import Base, make_engine
 
@@ -151,81 +136,23 @@ def start_gunicorn(kb_dir: Path, index_dir: Path, instance: Path, port: int, wor
     engine = make_engine(f"sqlite:///{database}")
     Base.metadata.create_all(engine)
     engine.dispose()
-    env = {**os.environ, "PORTAL_KB_DIR": str(kb_dir), "PORTAL_KB_INDEX_DIR": str(index_dir),
-           "PORTAL_INSTANCE_PATH": str(instance), "PORTAL_DATABASE_URL": f"sqlite:///{database}",
-           "PORTAL_SECRET_KEY": "bench-only-secret", "PORTAL_RATELIMIT_STORAGE_URI": "memory://"}
-    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--worker-class", "gthread", "--threads", "2", "--log-level", "warning",
-               "app:app"]
-    process = subprocess.Popen(command, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("gunicorn did not start")
+    return {"PORTAL_KB_DIR": str(kb_dir), "PORTAL_KB_INDEX_DIR": str(index_dir),
+            "PORTAL_INSTANCE_PATH": str(instance), "PORTAL_DATABASE_URL": f"sqlite:///{database}",
+            "PORTAL_SECRET_KEY": "bench-only-secret", "PORTAL_RATELIMIT_STORAGE_URI": "memory://"}
 
 
-def http_load(port: int, *, clients: int, seconds: float, think_ms: float, warmup: float) -> dict[str, float]:
-    queries = [q for group in QUERIES.values() for q in group]
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    stop_at = time.monotonic() + warmup + seconds
-    measure_from = time.monotonic() + warmup
-
-    def client(number: int) -> None:
-        rng = random.Random(number)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while time.monotonic() < stop_at:
-            query = rng.choice(queries)
-            path = "/kb/search?" + urlencode({"q": query})
-            start = time.perf_counter()
-            try:
-                connection.request("GET", path, headers={"HX-Request": "true", "Accept-Language": "en"})
-                response = connection.getresponse()
-                response.read()
-                ok = response.status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            elapsed = (time.perf_counter() - start) * 1000
-            if time.monotonic() >= measure_from:
-                with lock:
-                    if ok:
-                        latencies.append(elapsed)
-                    else:
-                        errors[0] += 1
-            if think_ms:
-                time.sleep(rng.uniform(0.5, 1.5) * think_ms / 1000)
-        connection.close()
-
-    threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return {"requests": len(latencies), "errors": errors[0], "req/s": len(latencies) / seconds,
-            "p50": statistics.median(latencies), "p95": percentile(latencies, 0.95),
-            "p99": percentile(latencies, 0.99)}
+def live_search_request(rng: random.Random) -> tuple[str, dict[str, str]]:
+    query = rng.choice([q for group in QUERIES.values() for q in group])
+    return "/kb/search?" + urlencode({"q": query}), {"HX-Request": "true", "Accept-Language": "en"}
 
 
 def http_benchmark(kb_dir: Path, index_dir: Path, args) -> dict[str, dict[str, float]]:
     results = {}
-    with tempfile.TemporaryDirectory() as instance:
-        port = free_port()
-        server = start_gunicorn(kb_dir, index_dir, Path(instance), port, workers=2)
-        try:
-            for think in dict.fromkeys([args.think_ms, 0.0]):
-                results[f"think {think:g} ms"] = http_load(port, clients=16, seconds=args.seconds, think_ms=think,
-                                                           warmup=WARMUP)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as instance, \
+            gunicorn("app:app", kb_server_env(kb_dir, index_dir, Path(instance)), workers=2) as port:
+        for think in dict.fromkeys([args.think_ms, 0.0]):
+            results[f"think {think:g} ms"] = http_load(port, live_search_request, clients=16, seconds=args.seconds,
+                                                       think_ms=think, warmup=WARMUP)
     return results
 
 

@@ -15,8 +15,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, object_session
 
 from portal.errors import N_, Conflict, Invalid, InvalidTransition, NotAllowed, NotFound
 from portal.models import PRIORITIES, Attachment, Category, Message, Ticket, TicketEvent, TicketFieldValue, User
@@ -105,9 +105,23 @@ def _check_actor_role(ticket: Ticket, actor: User | None, role: Role) -> None:
 
 def check_version(ticket: Ticket, expected_version: int | None) -> None:
     """Two agents never overwrite each other unknowingly: an action based on an old page is refused."""
-    if expected_version is not None and expected_version != ticket.version:
+    if expected_version is None:
+        return
+    if expected_version != ticket.version or not _hold_version(ticket, expected_version):
         raise Conflict(N_("Someone else changed this ticket since you opened it. Reload it and try again."),
                        version=ticket.version)
+
+
+def _hold_version(ticket: Ticket, version: int) -> bool:
+    """Compare in the database, not only in memory: two requests that both loaded version N would otherwise
+    both pass and both write N + 1 (a lost update). This no-op UPDATE locks the row until the transaction
+    ends (PostgreSQL) or takes SQLite's write lock, and matches nothing once another request has committed."""
+    session = object_session(ticket)
+    if session is None or ticket.id is None:
+        return True
+    held = session.execute(update(Ticket).where(Ticket.id == ticket.id, Ticket.version == version)
+                           .values(version=Ticket.version).execution_options(synchronize_session=False))
+    return held.rowcount == 1
 
 
 # ---- Filing ------------------------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def vote(article_path: str) -> Response:
             return make_response(render_template("kb/_vote.html", article=current, url=article_url(current),
                                                  form=form, vote=None), 422)
         flash(_("Please choose Yes or No."), "error")
-        return redirect(article_url(current) + "#feedback", 303)
+        return redirect(article_url(current) + "#kb-feedback", 303)
     saved = kb.vote(db_session(), article=current, helpful=form.helpful.data == "yes", comment=form.comment.data,
                     actor=actor, visitor_id=visitor_id(), now=utcnow())
     db_session().commit()
@@ -133,7 +133,7 @@ def vote(article_path: str) -> Response:
         return make_response(render_template("kb/_vote.html", article=current, url=article_url(current),
                                              form=VoteForm(formdata=None), vote=saved, just_voted=True))
     flash(_("Thank you for your feedback."))
-    return redirect(article_url(current) + "#feedback", 303)
+    return redirect(article_url(current) + "#kb-feedback", 303)
 
 
 def _section_listing(section: str, page: int) -> SearchResults:

@@ -93,7 +93,7 @@ def rate(ref: str) -> Page:
         html = render_template("tickets/_satisfaction.html", ticket=ticket, state=state, saved=saved)
         return vary_on_htmx(Response(html, status=200 if saved else 422))
     if not saved:
-        flash(" ".join(e for errors in form.errors.values() for e in errors) or _("Choose Good or Bad."), "error")
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors) or _("Choose Good or Bad."), "error")
     else:
         flash(_("Thank you for your feedback."), "success")
     return redirect(url_for("tickets.show", ref=ticket.ref, _anchor="satisfaction"), 303)
@@ -168,7 +168,7 @@ def ticket_link(token: str) -> Page:
 def _refuse_other_users(ticket: Ticket) -> None:
     """A logged-in person who is not the requester gets what a forged link gets."""
     if current_user.is_authenticated and current_user.id != ticket.requester_id:
-        raise NotFound(N_("We could not find that ticket."))
+        raise NotFound(N_("This link is not valid."))
 
 
 def _link_invalid(exc: LinkExpired) -> tuple[str, int]:

@@ -1,0 +1,114 @@
+"""The HTTP side shared by the benchmarks: gunicorn on 127.0.0.1 and a bounded closed-loop load of concurrent
+clients (one keep-alive connection each, one request at a time, an optional typist's pause), so figures from
+different benchmarks are measured the same way and can be divided by each other."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+# How the benchmarks serve Mesa: one worker per core, two threads each.
+WORKERS, THREADS = 2, 2
+
+# rng -> (path, headers) of the next GET
+NextRequest = Callable[[random.Random], tuple[str, dict[str, str]]]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(app_spec: str, port: int, env: dict[str, str], *, workers: int = WORKERS,
+                   threads: int = THREADS) -> subprocess.Popen:
+    """`app_spec` (e.g. `app:app`) served from the repository root; returns once the port accepts connections."""
+    command = [str(GUNICORN), "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+               "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", app_spec]
+    process = subprocess.Popen(command, env={**os.environ, **env})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict[str, str], **kwargs: int) -> Iterator[int]:
+    """The port of a running gunicorn, stopped (SIGTERM) on exit."""
+    port = free_port()
+    server = start_gunicorn(app_spec, port, env, **kwargs)
+    try:
+        yield port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def http_load(port: int, next_request: NextRequest, *, clients: int, seconds: float, think_ms: float,
+              warmup: float) -> dict[str, float]:
+    """`clients` threads send GETs for `warmup + seconds`; only the last `seconds` count. Latencies in ms."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + warmup + seconds
+    measure_from = time.monotonic() + warmup
+
+    def client(number: int) -> None:
+        rng = random.Random(number)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < stop_at:
+            path, headers = next_request(rng)
+            start = time.perf_counter()
+            try:
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            elapsed = (time.perf_counter() - start) * 1000
+            if time.monotonic() >= measure_from:
+                with lock:
+                    if ok:
+                        latencies.append(elapsed)
+                    else:
+                        errors[0] += 1
+            if think_ms:
+                time.sleep(rng.uniform(0.5, 1.5) * think_ms / 1000)
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if not latencies:
+        return {"requests": 0, "errors": errors[0], "req/s": 0.0, "p50": float("nan"), "p95": float("nan"),
+                "p99": float("nan")}
+    return {"requests": len(latencies), "errors": errors[0], "req/s": len(latencies) / seconds,
+            "p50": statistics.median(latencies), "p95": percentile(latencies, 0.95),
+            "p99": percentile(latencies, 0.99)}
