@@ -109,8 +109,8 @@ def in_process_facts(instance: Path) -> tuple[str, list[str], list[str], list[st
         statements.clear()
         agent_queue.counts(session, agent, now=utcnow())
         plans.append("counts (one COUNT per view):")
-        for statement, parameters in statements:
-            if "count(" in statement:
+        for statement, parameters in list(statements):  # EXPLAIN below is captured too
+            if "count(" in statement and not statement.startswith("EXPLAIN"):
                 plans += ["    " + row[-1] for row in session.connection().exec_driver_sql(
                     "EXPLAIN QUERY PLAN " + statement, parameters)]
         event.remove(engine, "before_cursor_execute", capture)
@@ -148,7 +148,8 @@ def login_cookie(port: int) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
-def load(port: int, cookie: str, csrf: str, scenario, *, clients: int, seconds: float) -> dict[str, float]:
+def load(port: int, cookie: str, csrf: str, scenario, *, clients: int, seconds: float,
+         think_ms: float) -> dict[str, float]:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -182,6 +183,8 @@ def load(port: int, cookie: str, csrf: str, scenario, *, clients: int, seconds: 
                         latencies.append(elapsed)
                     else:
                         errors[0] += 1
+            if think_ms:  # an agent reads the page before the next click (same pause as bench/_http.py)
+                time.sleep(rng.uniform(0.5, 1.5) * think_ms / 1000)
         connection.close()
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
@@ -204,8 +207,9 @@ def csrf_from(port: int, cookie: str) -> str:
 TARGETS_MS = {"counts": 150.0}  # p95 targets; every other request: 75 ms
 
 
-def measure(tickets: int, instance: Path, *, clients: int, seconds: float, repeat: int) -> tuple[dict, list[str]]:
-    """Every scenario `repeat` times against one gunicorn; per scenario the list of runs."""
+def measure(tickets: int, instance: Path, *, clients: int, seconds: float, repeat: int,
+            thinks: list[float]) -> tuple[dict, list[str]]:
+    """Every scenario `repeat` times for each think time against one gunicorn; per (scenario, think) the runs."""
     prepare(instance, tickets)
     deep_cursor, refs, toggles, plans = in_process_facts(instance)
     print("\n".join(plans))
@@ -233,25 +237,26 @@ def measure(tickets: int, instance: Path, *, clients: int, seconds: float, repea
             "workspace": lambda rng, client, step: ("GET", f"/agent/tickets/{rng.choice(refs)}", None),
             "status change": status_change,
         }
-        for name, scenario in scenarios.items():
-            for _ in range(repeat):
-                figures = load(port, cookie, csrf, scenario, clients=clients, seconds=seconds)
-                runs.setdefault(name, []).append(figures)
-                print(f"{tickets:>9,} {name:18} n={figures['requests']:5} errors={figures['errors']:3} "
-                      f"p50={figures['p50']:7.1f} ms p95={figures['p95']:7.1f} ms")
+        for think in thinks:
+            for name, scenario in scenarios.items():
+                for _ in range(repeat):
+                    figures = load(port, cookie, csrf, scenario, clients=clients, seconds=seconds, think_ms=think)
+                    runs.setdefault((name, think), []).append(figures)
+                    print(f"{tickets:>9,} think {think:3g} ms {name:18} n={figures['requests']:5} "
+                          f"errors={figures['errors']:3} p50={figures['p50']:7.1f} ms p95={figures['p95']:7.1f} ms")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     return runs, plans
 
 
-def summary_rows(tickets: int, runs: dict[str, list[dict[str, float]]]) -> list[str]:
+def summary_rows(tickets: int, runs: dict[tuple[str, float], list[dict[str, float]]]) -> list[str]:
     rows = []
-    for name, measured in runs.items():
+    for (name, think), measured in runs.items():
         p50s, p95s = [r["p50"] for r in measured], [r["p95"] for r in measured]
         p95 = statistics.median(p95s)
         target = TARGETS_MS.get(name, 75.0)
-        rows.append(f"| {tickets:,} | {name} | {statistics.median([r['rps'] for r in measured]):.0f} | "
+        rows.append(f"| {tickets:,} | {think:g} | {name} | {statistics.median([r['rps'] for r in measured]):.0f} | "
                     f"{sum(r['errors'] for r in measured)} | {statistics.median(p50s):.1f} | {p95:.1f} | "
                     f"{min(p95s):.1f}–{max(p95s):.1f} | {target:.0f} {'✓' if p95 <= target else '✗'} |")
     return rows
@@ -265,6 +270,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--think-ms", type=float, nargs="+", default=[250.0, 0.0],
+                        help="each client's pause between requests (±50%%); 0 = saturation")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
     args = parser.parse_args()
     rows, plans_by_size = [], {}
@@ -272,17 +279,19 @@ def main() -> None:
         instance = args.instance if args.instance and len(args.tickets) == 1 else Path(
             f"/tmp/mesa-bench-agent-{tickets}")
         runs, plans_by_size[tickets] = measure(tickets, instance, clients=args.clients, seconds=args.seconds,
-                                               repeat=args.repeat)
+                                               repeat=args.repeat, thinks=args.think_ms)
         rows += summary_rows(tickets, runs)
     if not args.no_write:
         lines = ["## Agent desk (`bench/agent_queue.py`)", "",
                  f"gunicorn 2 workers × 2 threads (gthread), {args.clients} concurrent clients each sending one "
                  f"request at a time, {args.seconds:g} s per run after a {WARMUP:g} s warm-up, {args.repeat} runs "
-                 "per figure: medians of the runs, spread = min–max of the runs' p95. Data from "
-                 "`flask demo generate` (3 messages and ~5 events per ticket). Target: p95 ≤ 75 ms "
+                 "per figure: medians of the runs, spread = min–max of the runs' p95. \"think\" is each client's "
+                 "pause between requests (±50 %): 250 ms is a busy agent clicking through, 0 ms is saturation "
+                 "(the clients queue behind the server's 4 threads, so latency there measures throughput). "
+                 "Data from `flask demo generate` (3 messages and ~5 events per ticket). Target: p95 ≤ 75 ms "
                  "(counts ≤ 150 ms).", "",
-                 "| tickets | request | req/s | errors | p50 ms | p95 ms | p95 spread | target |",
-                 "|---:|---|---:|---:|---:|---:|---|---|", *rows]
+                 "| tickets | think ms | request | req/s | errors | p50 ms | p95 ms | p95 spread | target |",
+                 "|---:|---:|---|---:|---:|---:|---:|---|---|", *rows]
         for tickets, plans in plans_by_size.items():
             lines += ["", f"Query plans at {tickets:,} tickets (SQLite `EXPLAIN QUERY PLAN`; no `SCAN tickets`):",
                       "", "```", *plans, "```"]

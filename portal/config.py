@@ -37,11 +37,23 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "SMTP_STARTTLS": (False, "Use STARTTLS with the SMTP server"),
     "MAIL_FROM": ("Mesa Support <support@mesa.example>", "Sender of every notification"),
     "OUTBOX_DIR": (None, "Where mails go without SMTP; default `outbox` in the instance folder"),
+    "MAIL_REPLY_TO": (None, "Reply-To of notifications: the support mailbox that `mail serve` / `mail poll` read; "
+                            "default `MAIL_FROM`"),
+    "MAIL_LISTEN": ("127.0.0.1:2525", "host:port on which `flask mail serve` accepts incoming mail (SMTP)"),
+    "MAIL_MAX_PER_SENDER_PER_HOUR": (20, "New tickets one e-mail address may open per hour"),
+    "IMAP_HOST": (None, "IMAP server that `flask mail poll` reads incoming mail from"),
+    "IMAP_PORT": (993, "IMAP port"),
+    "IMAP_USER": (None, "IMAP user name"),
+    "IMAP_PASSWORD": (None, "IMAP password"),
+    "IMAP_FOLDER": ("INBOX", "IMAP folder to read; processed messages are marked as seen"),
+    "IMAP_SSL": (True, "Connect to the IMAP server over TLS"),
     "ATTACHMENTS_DIR": (None, "Attachment storage; default `attachments` in the instance folder"),
     "BASE_URL": ("http://127.0.0.1:5000", "Public address used in links inside e-mails"),
     "MAX_CONTENT_LENGTH": (25 * 1024 * 1024, "Largest request body in bytes (413 beyond it)"),
     "MAX_ATTACHMENT_MB": (10, "Largest attachment in megabytes"),
     "AUTO_CLOSE_DAYS": (28, "Days after which a solved ticket closes by itself"),
+    "QUEUE_COUNTS_MAX_AGE": (5.0, "Seconds a queue count is shared between agents' pages (changes made in the same "
+                                  "process show at once)"),
     "PENDING_REMINDER_DAYS": (3, "Days before a pending ticket's customer is reminded"),
     "PENDING_AUTO_SOLVE_DAYS": (7, "Days after which a pending ticket is set solved"),
     "RATELIMIT_STORAGE_URI": (
@@ -49,11 +61,17 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Flask-Limiter storage (use `redis://127.0.0.1:6379` with several hosts)",
     ),
     "LOGIN_RATE_LIMIT": ("10 per minute", "Login and password-reset attempts allowed per IP and per account"),
+    "API_RATE_LIMIT": ("300/minute", "REST API calls allowed per API token (and per address without a valid token)"),
     "PASSWORD_RESET_MAX_AGE": (3600, "Seconds a password-reset link stays valid"),
     "SESSION_COOKIE_SECURE": (
         None,
         "Force the Secure cookie flag; by default it follows the request scheme (HTTPS)",
     ),
+    "WEBHOOKS_ALLOW_PRIVATE": (False, "Let webhooks reach private, loopback and link-local addresses and plain "
+                                      "`http://` (tests and closed networks only)"),
+    "WEBHOOKS_MAX_ATTEMPTS": (8, "Attempts at sending one webhook delivery before giving up"),
+    "WEBHOOKS_RETRY_SECONDS": (60, "Wait before the first webhook retry; doubled after each failure (at most a day)"),
+    "WEBHOOKS_TIMEOUT": (10.0, "Seconds a webhook receiver has to answer"),
 }
 
 

@@ -6,7 +6,7 @@ import importlib
 
 from flask import Flask
 
-GROUPS = ("db", "users", "demo", "kb", "tickets", "mail", "webhooks")
+GROUPS = ("db", "users", "demo", "kb", "tickets", "mail", "webhooks", "reports")
 
 
 def register_commands(app: Flask) -> None:

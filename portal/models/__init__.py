@@ -9,10 +9,12 @@ from portal.models.agent import (
     SentArticle,
     TicketPresence,
 )
+from portal.models.api import ApiToken, IdempotencyKey
 from portal.models.capture import DRAFT_STATES, ArticleDraft, ArticleRevision, SectionReview
 from portal.models.catalog import FIELD_KINDS, Category, CustomField, TicketFieldValue
 from portal.models.custom_statuses import CustomStatus
 from portal.models.kb import ArticleView, ArticleVote, SearchLog
+from portal.models.mail_in import INBOUND_OUTCOMES, InboundMail
 from portal.models.notifications import NOTIFICATION_STATUSES, RATINGS, Notification, SatisfactionRating
 from portal.models.sla import PLANS, BusinessCalendar, Holiday, SlaPolicy
 from portal.models.tickets import (
@@ -26,6 +28,13 @@ from portal.models.tickets import (
     TicketEvent,
     TicketRead,
     TicketTag,
+)
+from portal.models.webhooks import (
+    DELIVERY_STATUSES,
+    WEBHOOK_EVENTS,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 
 __all__ = [
@@ -47,17 +56,21 @@ __all__ = [
     "ArticleView",
     "ArticleVote",
     "SearchLog",
+    "INBOUND_OUTCOMES",
+    "InboundMail",
     "CHANNELS",
     "FIELD_KINDS",
     "NOTIFICATION_STATUSES",
     "PRIORITIES",
     "RATINGS",
     "ROLES",
+    "ApiToken",
     "Attachment",
     "Category",
     "CustomField",
     "Deflection",
     "Group",
+    "IdempotencyKey",
     "Message",
     "Notification",
     "SatisfactionRating",
@@ -69,4 +82,9 @@ __all__ = [
     "TicketTag",
     "User",
     "group_members",
+    "DELIVERY_STATUSES",
+    "WEBHOOK_EVENTS",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -6,6 +6,7 @@ form also works as a plain post. Changes carry the ticket's version: an update b
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,6 +21,7 @@ from portal.models import PRIORITIES, Group, User
 from portal.search import QueryTooLong
 from portal.services import agent_desk, agent_notifications, agent_queue, canned, notifications, tickets
 from portal.services.attachments import AttachmentStore, Upload
+from portal.services.queue_counts import CountsCache
 from portal.status import agent_label
 from portal.views.access import agent_required
 from portal.views.agent_forms import ComposerForm, FieldForm, VersionForm
@@ -38,6 +40,10 @@ BULK_VALUE_FIELDS = {"assign": "assign_to", "status": "set_status", "priority": 
 
 def init_app(app: Flask) -> None:
     from portal.views import notify_dispatch
+
+    counts_cache = CountsCache(timedelta(seconds=float(app.config["QUEUE_COUNTS_MAX_AGE"])))
+    counts_cache.watch(app.extensions["sessionmaker"])
+    app.extensions["queue_counts"] = counts_cache
 
     # Agent e-mails go through the customers' outbox, with their own template.
     for kind in agent_notifications.KINDS:
@@ -99,7 +105,7 @@ def queue() -> Response:
                    query=_query_args(), priorities=PRIORITIES, row_text=queue_row_text())
     if is_htmx() and request.headers.get("HX-Target") == "queue-results":
         return vary_on_htmx(Response(render_template("agent/_queue_results.html", **context)))
-    context["counts"] = agent_queue.counts(session, me, now=utcnow())
+    context["counts"] = _counts_cache().counts(session, me, now=utcnow())
     return vary_on_htmx(Response(render_template("agent/queue.html", **context)))
 
 
@@ -121,7 +127,7 @@ def _queue_url(**changes: object) -> str:
 def counts() -> Response:
     session, me = db_session(), _me()
     return vary_on_htmx(Response(render_template(
-        "agent/_counts.html", views=agent_queue.views_for(me), counts=agent_queue.counts(session, me, now=utcnow()),
+        "agent/_counts.html", views=agent_queue.views_for(me), counts=_counts_cache().counts(session, me, now=utcnow()),
         page=None, current_view=request.args.get("view", "open"))))
 
 
@@ -238,6 +244,8 @@ def _conflict_answer(ticket, exc: DomainError, *, form: ComposerForm | None = No
     session.refresh(ticket)
     context = _workspace(ticket, form=form, conflict=translate_domain_message(exc),
                          latest=agent_desk.latest_change(session, ticket))
+    # said once, where the refused change was made (the whole page without JavaScript has both parts)
+    context["conflict_at"] = "panel" if form is None else "composer"
     if not is_htmx():
         return render_template("agent/workspace.html", **context), 409
     if form is None:
@@ -392,6 +400,10 @@ def fields(ref: str) -> Response | tuple[str, int]:
 
 def _me() -> User:
     return current_user._get_current_object()
+
+
+def _counts_cache() -> CountsCache:
+    return current_app.extensions["queue_counts"]
 
 
 def _uploads() -> list[Upload]:
