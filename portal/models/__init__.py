@@ -16,6 +16,7 @@ from portal.models.custom_statuses import CustomStatus
 from portal.models.kb import ArticleView, ArticleVote, SearchLog
 from portal.models.mail_in import INBOUND_OUTCOMES, InboundMail
 from portal.models.notifications import NOTIFICATION_STATUSES, RATINGS, Notification, SatisfactionRating
+from portal.models.reports import REPORT_INDEXES  # noqa: F401  (indexes on the tables above)
 from portal.models.sla import PLANS, BusinessCalendar, Holiday, SlaPolicy
 from portal.models.tickets import (
     CHANNELS,
