@@ -43,26 +43,32 @@ class Clocks:
         self.policies = {(p.priority, p.plan): p for p in session.scalars(select(SlaPolicy))}
         calendars = {c.id: c for c in session.scalars(select(BusinessCalendar).order_by(BusinessCalendar.id))}
         default = next(iter(calendars.values()), None)
-        self._calendars: dict[int, BusinessCalendar | None] = {}
-        self.clocks: dict[int, BusinessClock | None] = {}
-        for policy in self.policies.values():
-            calendar = (calendars.get(policy.calendar_id) or default) if policy.business_hours else None
-            self._calendars[policy.id] = calendar
-            self.clocks[policy.id] = BusinessClock(calendar, first, last + CLOCK_MARGIN) if calendar else None
+        self._calendars: dict[int, BusinessCalendar | None] = {
+            policy.id: (calendars.get(policy.calendar_id) or default) if policy.business_hours else None
+            for policy in self.policies.values()}
+        # Laid out on first use: refreshing one ticket at commit needs one policy's clock, not all of them.
+        self._clocks: dict[int, BusinessClock | None] = {}
         self._first, self._last = first, last
+
+    def _clock(self, policy_id: int) -> BusinessClock | None:
+        if policy_id not in self._clocks:
+            calendar = self._calendars.get(policy_id)
+            self._clocks[policy_id] = BusinessClock(calendar, self._first, self._last + CLOCK_MARGIN) \
+                if calendar else None
+        return self._clocks[policy_id]
 
     def policy(self, priority: str, plan: str | None) -> SlaPolicy | None:
         return self.policies.get((priority, plan or "standard")) or self.policies.get((priority, "standard"))
 
     def minutes(self, policy: SlaPolicy | None, start: datetime, end: datetime) -> float:
-        clock = self.clocks.get(policy.id) if policy is not None else None
+        clock = self._clock(policy.id) if policy is not None else None
         if clock is None:
             return calendar_minutes(start, end)
         return clock.minutes(start, end)
 
     def late_after(self, policy: SlaPolicy, start: datetime, minutes: int) -> datetime | None:
         """The moment after which `minutes` on the policy's clock have passed since `start`."""
-        clock = self.clocks.get(policy.id)
+        clock = self._clock(policy.id)
         if clock is None:
             return start + timedelta(minutes=minutes)
         moment = clock.late_after(start, minutes)
