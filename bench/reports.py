@@ -165,12 +165,14 @@ def main() -> None:
         for line in lines:
             print("   ", line)
     if not args.no_write:
-        write_section("reports", _markdown(dialect, sizes, in_period, rows, plans, args.runs))
+        # One section per database, so a PostgreSQL run sits beside the SQLite one.
+        write_section("reports" if dialect == "sqlite" else f"reports_{dialect}",
+                      _markdown(dialect, sizes, in_period, rows, plans, args.runs))
 
 
 def _markdown(dialect, sizes, in_period, rows, plans, runs) -> str:
     lines = [
-        "## Reports dashboard (`bench/reports.py`)",
+        "## Reports dashboard (`bench/reports.py`)" + ("" if dialect == "sqlite" else f", {dialect}"),
         "",
         f"Database: {dialect}; {sizes['tickets']:,} tickets ({in_period:,} created in the last {PERIOD_DAYS} "
         f"days), {sizes['messages']:,} messages, {sizes['events']:,} events. Server time in process (Flask "
