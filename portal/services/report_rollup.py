@@ -18,12 +18,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, event, func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
 from portal.models import BusinessCalendar, Message, SlaPolicy, Ticket, TicketEvent, User
 from portal.models.reports import ReplyMetric, TicketMetric
+from portal.services import commit_hooks
 from portal.services.report_calendar import BusinessClock, calendar_minutes
 from portal.services.reports import AGENT_ROLES, PAUSED
 
@@ -31,7 +32,6 @@ BATCH = 5000
 # How far past the last moment the business clocks are laid out: enough for any first-reply target to fall due.
 CLOCK_MARGIN = timedelta(days=30)
 LONG_MARGIN = timedelta(days=400)
-_CHANGED_TICKETS = "report_rollup.changed_tickets"
 
 Which = Callable[[object], object]  # a column of ticket ids -> the condition that picks the measured tickets
 
@@ -235,30 +235,18 @@ def rebuild(session: Session, *, now: datetime, batch: int = BATCH,
 
 def watch(session_factory) -> None:
     """Recompute the rows of changed tickets in every transaction of sessions made by this factory."""
-    if not event.contains(session_factory, "before_commit", _refresh_at_commit):
-        event.listen(session_factory, "after_flush", _remember_changes)
-        event.listen(session_factory, "before_commit", _refresh_at_commit)
-        event.listen(session_factory, "after_transaction_end", _forget_changes)
+    commit_hooks.before_commit(session_factory, _changed_ticket_ids, _refresh_at_commit)
 
 
-def _remember_changes(session: Session, _flush_context) -> None:
-    changed = session.info.setdefault(_CHANGED_TICKETS, set())
+def _changed_ticket_ids(session: Session) -> list[int]:
+    changed = []
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Ticket):
-            changed.add(obj.id)
+            changed.append(obj.id)
         elif isinstance(obj, Message | TicketEvent):
-            changed.add(obj.ticket_id)
+            changed.append(obj.ticket_id)
+    return changed
 
 
-def _refresh_at_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    session.flush()  # so that changes added since the last flush are remembered too
-    changed = session.info.pop(_CHANGED_TICKETS, None)
-    if changed:
-        refresh(session, changed, now=utcnow())
-
-
-def _forget_changes(session: Session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_CHANGED_TICKETS, None)
+def _refresh_at_commit(session: Session, changed: list[int]) -> None:
+    refresh(session, set(changed), now=utcnow())

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from sqlalchemy import event, inspect, or_, select, update
+from sqlalchemy import inspect, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from portal.errors import N_, Invalid, NotFound
@@ -39,6 +39,7 @@ from portal.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from portal.services import commit_hooks
 
 TEST_EVENT = "webhook.test"
 # When one transaction brings several events for a ticket, an endpoint receives one delivery: the most
@@ -47,7 +48,6 @@ PRECEDENCE = ("ticket.created", "ticket.closed", "ticket.solved", "ticket.update
 # A private note is the team's business: its existence is not announced outside.
 SILENT_KINDS = frozenset({"note_added"})
 MAX_RETRY_DELAY = timedelta(days=1)
-_PENDING_CHANGES = "webhooks.pending_changes"
 
 
 @dataclass(frozen=True)
@@ -161,30 +161,11 @@ def verify(secret: str, header: str, body: bytes, *, now: float, tolerance: int 
 
 def watch(session_factory) -> None:
     """Queue deliveries in every transaction of sessions made by this factory (a sessionmaker)."""
-    if not event.contains(session_factory, "before_commit", _queue_at_commit):
-        event.listen(session_factory, "after_flush", _remember_changes)
-        event.listen(session_factory, "before_commit", _queue_at_commit)
-        event.listen(session_factory, "after_transaction_end", _forget_changes)
+    commit_hooks.before_commit(session_factory, _new_changes, queue_changes)
 
 
-def _remember_changes(session: Session, _flush_context) -> None:
-    changes = [obj for obj in session.new if isinstance(obj, Ticket | TicketEvent)]
-    if changes:
-        session.info.setdefault(_PENDING_CHANGES, []).extend(changes)
-
-
-def _queue_at_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    session.flush()  # so that changes added since the last flush are remembered too
-    changes = session.info.pop(_PENDING_CHANGES, None)
-    if changes:
-        queue_changes(session, changes)
-
-
-def _forget_changes(session: Session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_PENDING_CHANGES, None)
+def _new_changes(session: Session) -> list[Ticket | TicketEvent]:
+    return [obj for obj in session.new if isinstance(obj, Ticket | TicketEvent)]
 
 
 def queue_changes(session: Session, changes: Iterable[Ticket | TicketEvent]) -> list[WebhookDelivery]:
