@@ -48,9 +48,11 @@ def send_from_composer(page: Page, submit_as: str) -> None:
 
 def set_status_in_panel(page: Page, status: str, *, javascript: bool) -> None:
     form = page.locator("#side-panel form.panel-field", has=page.locator("#panel-status"))
-    form.locator("#panel-status").select_option(label=status)
-    if not javascript:
-        form.get_by_role("button", name="Save").click()
+    # Wait for the server's answer, not only the select's new value: the change is saved by that request.
+    with page.expect_response(lambda r: r.url.endswith("/fields") and r.request.method == "POST"):
+        form.locator("#panel-status").select_option(label=status)
+        if not javascript:
+            form.get_by_role("button", name="Save").click()
     expect(page.locator("#panel-status")).to_have_value(status.lower())
 
 
