@@ -22,8 +22,9 @@ GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 # How the benchmarks serve Mesa: one worker per core, two threads each.
 WORKERS, THREADS = 2, 2
 
-# rng -> (path, headers) of the next GET
-NextRequest = Callable[[random.Random], tuple[str, dict[str, str]]]
+# (the client's rng, its number, how many it sent before) -> (path, headers) of a GET, or
+# (method, path, form body or None, headers)
+NextRequest = Callable[[random.Random, int, int], tuple]
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -67,8 +68,8 @@ def gunicorn(app_spec: str, env: dict[str, str], **kwargs: int) -> Iterator[int]
 
 
 def http_load(port: int, next_request: NextRequest, *, clients: int, seconds: float, think_ms: float,
-              warmup: float) -> dict[str, float]:
-    """`clients` threads send GETs for `warmup + seconds`; only the last `seconds` count. Latencies in ms."""
+              warmup: float, ok_statuses: tuple[int, ...] = (200,)) -> dict[str, float]:
+    """`clients` threads send requests for `warmup + seconds`; only the last `seconds` count. Latencies in ms."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -78,14 +79,19 @@ def http_load(port: int, next_request: NextRequest, *, clients: int, seconds: fl
     def client(number: int) -> None:
         rng = random.Random(number)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        step = 0
         while time.monotonic() < stop_at:
-            path, headers = next_request(rng)
+            planned = next_request(rng, number, step)
+            step += 1
+            method, path, body, headers = ("GET", planned[0], None, planned[1]) if len(planned) == 2 else planned
+            if body is not None:
+                headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
             start = time.perf_counter()
             try:
-                connection.request("GET", path, headers=headers)
+                connection.request(method, path, body=body, headers=headers)
                 response = connection.getresponse()
                 response.read()
-                ok = response.status == 200
+                ok = response.status in ok_statuses
             except (OSError, http.client.HTTPException):
                 ok = False
                 connection.close()

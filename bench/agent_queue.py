@@ -16,35 +16,20 @@ import argparse
 import http.client
 import http.cookiejar
 import os
-import random
 import re
-import signal
-import socket
 import statistics
 import subprocess
-import threading
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from bench._http import gunicorn, http_load
 from bench.results_file import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENT = "bench.agent01@example.net"
 WARMUP = 2.0
 DEEP_PAGES = 200
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def env_for(instance: Path) -> dict[str, str]:
@@ -119,22 +104,6 @@ def in_process_facts(instance: Path) -> tuple[str, list[str], list[str], list[st
     return cursor or "", refs[:200], toggles, plans
 
 
-def start_gunicorn(instance: Path, port: int, workers: int) -> subprocess.Popen:
-    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--worker-class", "gthread", "--threads", "2", "--log-level", "warning",
-               "app:app"]
-    process = subprocess.Popen(command, env=env_for(instance))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("gunicorn did not start")
-
-
 def login_cookie(port: int) -> str:
     """Log in through the form once; every client then sends the same session cookie."""
     jar = http.cookiejar.CookieJar()
@@ -146,54 +115,6 @@ def login_cookie(port: int) -> str:
                                    "csrf_token": token.group(1) if token else ""}).encode()
     opener.open(f"http://127.0.0.1:{port}/login", data=data).read()
     return "; ".join(f"{c.name}={c.value}" for c in jar)
-
-
-def load(port: int, cookie: str, csrf: str, scenario, *, clients: int, seconds: float,
-         think_ms: float) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    measure_from = time.monotonic() + WARMUP
-    stop_at = measure_from + seconds
-
-    def client(number: int) -> None:
-        rng = random.Random(number)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        step = 0
-        while time.monotonic() < stop_at:
-            method, path, body = scenario(rng, number, step)
-            step += 1
-            headers = {"Cookie": cookie, "HX-Request": "true", "X-CSRFToken": csrf}
-            if body is not None:
-                headers["Content-Type"] = "application/x-www-form-urlencoded"
-            start = time.perf_counter()
-            try:
-                connection.request(method, path, body=body, headers=headers)
-                response = connection.getresponse()
-                response.read()
-                ok = response.status in (200, 303)
-            except (OSError, http.client.HTTPException):
-                ok = False
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            elapsed = (time.perf_counter() - start) * 1000
-            if time.monotonic() >= measure_from:
-                with lock:
-                    if ok:
-                        latencies.append(elapsed)
-                    else:
-                        errors[0] += 1
-            if think_ms:  # an agent reads the page before the next click (same pause as bench/_http.py)
-                time.sleep(rng.uniform(0.5, 1.5) * think_ms / 1000)
-        connection.close()
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return {"requests": len(latencies), "errors": errors[0], "rps": len(latencies) / seconds,
-            "p50": statistics.median(latencies) if latencies else float("nan"), "p95": percentile(latencies, 0.95)}
 
 
 def csrf_from(port: int, cookie: str) -> str:
@@ -213,13 +134,12 @@ def measure(tickets: int, instance: Path, *, clients: int, seconds: float, repea
     prepare(instance, tickets)
     deep_cursor, refs, toggles, plans = in_process_facts(instance)
     print("\n".join(plans))
-    port = free_port()
-    server = start_gunicorn(instance, port, workers=2)
-    runs: dict[str, list[dict[str, float]]] = {}
-    try:
+    runs: dict[tuple[str, float], list[dict[str, float]]] = {}
+    with gunicorn("app:app", env_for(instance)) as port:
         cookie = login_cookie(port)
         csrf = csrf_from(port, cookie)
         deep = "/agent?" + urllib.parse.urlencode({"view": "open", "cursor": deep_cursor})
+        headers = {"Cookie": cookie, "HX-Request": "true", "X-CSRFToken": csrf}
 
         def status_change(rng, client, step):
             # Each client owns its own open tickets and moves each to pending and back: every request is a
@@ -228,25 +148,23 @@ def measure(tickets: int, instance: Path, *, clients: int, seconds: float, repea
             ref = owned[(step // 2) % len(owned)]
             value = "pending" if step % 2 == 0 else "open"
             body = urllib.parse.urlencode({"field": "status", "value": value})
-            return "POST", f"/agent/tickets/{ref}/fields", body
+            return "POST", f"/agent/tickets/{ref}/fields", body, headers
 
         scenarios = {
-            "queue page 1": lambda rng, client, step: ("GET", "/agent?view=open", None),
-            f"queue page {DEEP_PAGES}": lambda rng, client, step: ("GET", deep, None),
-            "counts": lambda rng, client, step: ("GET", "/agent/counts", None),
-            "workspace": lambda rng, client, step: ("GET", f"/agent/tickets/{rng.choice(refs)}", None),
+            "queue page 1": lambda rng, client, step: ("/agent?view=open", headers),
+            f"queue page {DEEP_PAGES}": lambda rng, client, step: (deep, headers),
+            "counts": lambda rng, client, step: ("/agent/counts", headers),
+            "workspace": lambda rng, client, step: (f"/agent/tickets/{rng.choice(refs)}", headers),
             "status change": status_change,
         }
         for think in thinks:
             for name, scenario in scenarios.items():
                 for _ in range(repeat):
-                    figures = load(port, cookie, csrf, scenario, clients=clients, seconds=seconds, think_ms=think)
+                    figures = http_load(port, scenario, clients=clients, seconds=seconds, think_ms=think,
+                                        warmup=WARMUP, ok_statuses=(200, 303))
                     runs.setdefault((name, think), []).append(figures)
                     print(f"{tickets:>9,} think {think:3g} ms {name:18} n={figures['requests']:5} "
                           f"errors={figures['errors']:3} p50={figures['p50']:7.1f} ms p95={figures['p95']:7.1f} ms")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
     return runs, plans
 
 
@@ -256,7 +174,7 @@ def summary_rows(tickets: int, runs: dict[tuple[str, float], list[dict[str, floa
         p50s, p95s = [r["p50"] for r in measured], [r["p95"] for r in measured]
         p95 = statistics.median(p95s)
         target = TARGETS_MS.get(name, 75.0)
-        rows.append(f"| {tickets:,} | {think:g} | {name} | {statistics.median([r['rps'] for r in measured]):.0f} | "
+        rows.append(f"| {tickets:,} | {think:g} | {name} | {statistics.median([r['req/s'] for r in measured]):.0f} | "
                     f"{sum(r['errors'] for r in measured)} | {statistics.median(p50s):.1f} | {p95:.1f} | "
                     f"{min(p95s):.1f}–{max(p95s):.1f} | {target:.0f} {'✓' if p95 <= target else '✗'} |")
     return rows

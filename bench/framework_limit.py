@@ -77,7 +77,7 @@ app = create_limit_app()
 def repeated(port: int, path: str, headers: dict[str, str], *, seconds: float, repeats: int) -> list[dict]:
     runs = []
     for _ in range(repeats):
-        runs.append(http_load(port, lambda _rng: (path, headers), clients=CLIENTS, seconds=seconds, think_ms=0,
+        runs.append(http_load(port, lambda *_: (path, headers), clients=CLIENTS, seconds=seconds, think_ms=0,
                               warmup=WARMUP))
         print(f"  {path}: {runs[-1]['req/s']:.0f} req/s, p50 {runs[-1]['p50']:.1f} ms", flush=True)
     return runs
@@ -120,7 +120,7 @@ def measure(args) -> dict[str, list[dict]]:
         instance.mkdir()
         with gunicorn("app:app", mesa_env(instance, kb_dir)) as port:
             # Untimed: each worker builds or opens the index and fills its caches, as a running server has.
-            http_load(port, lambda _rng: MESA_PAGES[SEARCH_PAGE], clients=CLIENTS, seconds=1, think_ms=0,
+            http_load(port, lambda *_: MESA_PAGES[SEARCH_PAGE], clients=CLIENTS, seconds=1, think_ms=0,
                       warmup=MESA_WARMUP)
             for label, (path, headers) in MESA_PAGES.items():
                 figures[label] = repeated(port, path, headers, seconds=args.seconds, repeats=args.repeats)

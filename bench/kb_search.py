@@ -141,7 +141,7 @@ def kb_server_env(kb_dir: Path, index_dir: Path, instance: Path) -> dict[str, st
             "PORTAL_SECRET_KEY": "bench-only-secret", "PORTAL_RATELIMIT_STORAGE_URI": "memory://"}
 
 
-def live_search_request(rng: random.Random) -> tuple[str, dict[str, str]]:
+def live_search_request(rng: random.Random, _client: int, _step: int) -> tuple[str, dict[str, str]]:
     query = rng.choice([q for group in QUERIES.values() for q in group])
     return "/kb/search?" + urlencode({"q": query}), {"HX-Request": "true", "Accept-Language": "en"}
 
