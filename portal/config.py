@@ -63,6 +63,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "LOGIN_RATE_LIMIT": ("10 per minute", "Login and password-reset attempts allowed per IP and per account"),
     "API_RATE_LIMIT": ("300/minute", "REST API calls allowed per API token (and per address without a valid token)"),
     "PASSWORD_RESET_MAX_AGE": (3600, "Seconds a password-reset link stays valid"),
+    "CONFIRMATION_MAX_AGE": (3 * 86400, "Seconds the link that confirms a new account's e-mail address stays valid"),
     "SESSION_COOKIE_SECURE": (
         None,
         "Force the Secure cookie flag; by default it follows the request scheme (HTTPS)",

@@ -14,7 +14,7 @@ from portal.models import ROLES, User
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
 # Checked against when the e-mail is unknown, so both failures take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 def normalise_email(email: str) -> str:
@@ -67,7 +67,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None: callers cannot tell which part was wrong."""
     user = find_by_email(session, email)
     if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(DUMMY_HASH, password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
@@ -78,19 +78,6 @@ def set_password(session: Session, user: User, password: str, *, now: datetime) 
     check_password_rules(password)
     user.password_hash = generate_password_hash(password)
     user.password_changed_at = now
-
-
-def register(
-    session: Session, *, email: str, name: str, password: str, locale: str | None, now: datetime
-) -> tuple[User, bool]:
-    """A visitor signs up as a customer. With an e-mail that already has an account nothing is created and
-    the existing account is returned with `False`: the caller answers as if it worked and tells the owner
-    by e-mail, so the form never reveals who has an account."""
-    existing = find_by_email(session, email)
-    if existing is not None:
-        check_password_hash(_DUMMY_HASH, password)  # about the time a new account takes
-        return existing, False
-    return create_user(session, email=email, name=name, password=password, locale=locale, now=now), True
 
 
 def update_profile(session: Session, user: User, *, name: str, locale: str | None, actor: User, now: datetime) -> None:

@@ -7,48 +7,25 @@ changes the fingerprint, so the link that was used (and every older one) stops w
 from __future__ import annotations
 
 import hashlib
-import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from portal.errors import N_, DomainError
 from portal.models import User
 from portal.services import accounts
+from portal.services.account_links import AccountLinks, InvalidLink
 
 SALT = "mesa.password-reset"
+InvalidResetToken = InvalidLink
 
 
-class InvalidResetToken(DomainError):
-    """Expired, already used, for a deactivated account, or not ours: the person asks for a new link."""
-
-    status_code = 400
-
-
-class ResetTokens:
+class ResetTokens(AccountLinks):
     def __init__(self, secret_key: str, max_age: int) -> None:
-        self.max_age = max_age
-        self._serializer = URLSafeTimedSerializer(secret_key, salt=SALT)
-
-    def make(self, user: User) -> str:
-        return self._serializer.dumps({"u": user.id, "f": fingerprint(user)})
+        super().__init__(secret_key, max_age, salt=SALT, fingerprint=fingerprint)
 
     def user_for(self, session: Session, token: str, *, now: datetime) -> User:
         """The active user the link was made for, while it is younger than `max_age` and still unused."""
-        try:
-            payload, signed_at = self._serializer.loads(token, return_timestamp=True)
-        except (BadSignature, SignatureExpired) as exc:
-            raise InvalidResetToken(N_("This link is not valid.")) from exc
-        age = now.replace(tzinfo=UTC) - signed_at
-        if age > timedelta(seconds=self.max_age):
-            raise InvalidResetToken(N_("This link has expired."))
-        if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
-            raise InvalidResetToken(N_("This link is not valid."))
-        user = session.get(User, payload["u"])
-        if user is None or not user.active or not hmac.compare_digest(str(payload.get("f")), fingerprint(user)):
-            raise InvalidResetToken(N_("This link has already been used."))
-        return user
+        return self.load(session, token, now=now)[0]
 
 
 def fingerprint(user: User) -> str:

@@ -13,10 +13,12 @@ from portal.clock import utcnow
 from portal.errors import Invalid
 from portal.extensions import db_session, limiter
 from portal.models import User
-from portal.services import accounts, password_reset
+from portal.services import accounts, password_reset, registration
+from portal.services.account_links import InvalidLink
 from portal.views import mailer
 from portal.views.account_forms import (
     ChangePasswordForm,
+    ConfirmForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -59,10 +61,16 @@ def login() -> Page:
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(db_session(), form.email.data, form.password.data)
-        if user is not None:
+        if user is not None and registration.awaits_confirmation(user):
+            # Only someone who knows the password learns this, so it gives nothing away.
+            send_confirmation_link(user, local_target(request.args.get("next")))
+            form.email.errors = [_("Confirm your e-mail address first: we have sent a new link to %(email)s.",
+                                   email=user.email)]
+        elif user is not None:
             login_user(user)
             return redirect(_next_target(), 303)
-        form.password.errors = [_("Wrong e-mail or password.")]
+        else:
+            form.password.errors = [_("Wrong e-mail or password.")]
     return render_template("auth/login.html", form=form), _status()
 
 
@@ -76,28 +84,66 @@ def logout() -> Response:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_attempt_limit, key_func=get_remote_address, methods=["POST"])
 def register() -> Page:
-    """A new customer lands where they were going, logged in. An address that already has an account gets
-    the same kind of answer (no 'already taken'), and its owner is told by e-mail."""
+    """Every address gets the same answer: a new one its confirmation link, one with an account a note to its
+    owner (no 'already taken' to tell who is a customer)."""
     if current_user.is_authenticated:
         return redirect(_next_target(), 303)
     form = RegisterForm()
     if not form.validate_on_submit():
         return render_template("auth/register.html", form=form), _status()
     locale = session.get("lang") or _current_language()
-    user, created = accounts.register(
+    signed_up = registration.sign_up(
         db_session(), email=form.email.data, name=form.name.data, password=form.password.data,
         locale=locale, now=utcnow(),
     )
     db_session().commit()
-    if not created:
-        mailer.send_email(user, "registration_exists", login_url=mailer.absolute_url("auth.login"),
+    if signed_up.awaits_confirmation:
+        send_confirmation_link(signed_up.user, local_target(request.args.get("next")))
+    else:
+        mailer.send_email(signed_up.user, "registration_exists", login_url=mailer.absolute_url("auth.login"),
                           forgot_url=mailer.absolute_url("auth.forgot_password"))
-        flash(_("Check your e-mail: we sent a message to %(email)s.", email=form.email.data), "info")
-        return redirect(url_for("auth.login", next=local_target(request.args.get("next"))), 303)
+    session["signed_up_as"] = accounts.normalise_email(form.email.data)
+    return redirect(url_for("auth.check_email"), 303)
+
+
+@bp.get("/register/check-email")
+def check_email() -> Page:
+    return render_template("auth/check_email.html", email=session.get("signed_up_as"),
+                           days=int(current_app.config["CONFIRMATION_MAX_AGE"]) // 86400)
+
+
+def confirmation_links() -> registration.ConfirmationLinks:
+    return registration.ConfirmationLinks(
+        current_app.config["SECRET_KEY"], int(current_app.config["CONFIRMATION_MAX_AGE"])
+    )
+
+
+def send_confirmation_link(user: User, next_target: str | None) -> bool:
+    extra = {"next": next_target} if next_target else {}
+    return mailer.send_email(
+        user, "confirm_address",
+        confirm_url=mailer.absolute_url("auth.confirm_address", token=confirmation_links().make(user, **extra)),
+        days=int(current_app.config["CONFIRMATION_MAX_AGE"]) // 86400,
+    )
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(_attempt_limit, key_func=get_remote_address, methods=["POST"])
+def confirm_address(token: str) -> Page:
+    """The link shows a button: mail scanners that open every link in a message must not confirm for the owner."""
+    links = confirmation_links()
+    try:
+        user, _payload = links.load(db_session(), token, now=utcnow())
+    except InvalidLink as exc:
+        return render_template("auth/confirm_invalid.html", reason=exc.message), 400
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return render_template("auth/confirm_address.html", form=form, user=user, token=token), _status()
+    user, next_target = registration.confirm(db_session(), links, token, now=utcnow())
+    db_session().commit()
     login_user(user)
-    mailer.send_email(user, "welcome", account_url=mailer.absolute_url("auth.account"))
     flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
-    return redirect(_next_target(), 303)
+    return redirect(local_target(next_target) or url_for("main.home"), 303)
 
 
 def _current_language() -> str:

@@ -56,7 +56,7 @@ def test_main_pages_have_no_serious_accessibility_violations(journey_kb, live_se
     visitor = open_context(bypass_csp=True).new_page()
     problems = check_pages(visitor, live_server, [
         "/", "/kb", "/kb/en/account/reset-your-password", "/kb/search?q=password", "/kb/search?q=zzqqxx", "/login",
-        "/register", "/forgot-password"])
+        "/register", "/register/check-email", "/forgot-password"])
     visitor.goto(live_server + "/kb/en/account/reset-your-password")
     visitor.locator("#kb-feedback button[value=no]").click()
     visitor.locator("#kb-comment").wait_for()

@@ -1,6 +1,6 @@
-"""Journey 2, served by gunicorn: a new customer registers, is helped by a suggested article while typing (no
-ticket filed), then files a ticket with an attachment and finds it in their list. Then the same without
-JavaScript: the suggestions come as a step of the plain form."""
+"""Journey 2, served by gunicorn: a new customer registers (confirming the address from the e-mail), is helped
+by a suggested article while typing (no ticket filed), then files a ticket with an attachment and finds it in
+their list. Then the same without JavaScript: the suggestions come as a step of the plain form."""
 
 from __future__ import annotations
 
@@ -8,17 +8,22 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.models import Attachment, Deflection, Ticket, User
+from tests.outbox import last_confirmation_path
 
 PASSWORD = "a long enough passphrase"
 SCREENSHOT = {"name": "router-lights.txt", "mimeType": "text/plain", "buffer": b"power: green\ninternet: red\n"}
 
 
-def register(page, base: str, *, name: str, email: str) -> None:
+def register(page, base: str, app, *, name: str, email: str) -> None:
+    """Sign up, then open the link of the confirmation e-mail (from the outbox) as the person would."""
     page.goto(base + "/register")
     page.get_by_label("Name").fill(name)
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.locator("main form").get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    page.goto(base + last_confirmation_path(app, email))
+    page.get_by_role("button", name="Confirm and log in").click()
     expect(page.get_by_text(f"Welcome, {name}! Your account is ready.")).to_be_visible()
 
 
@@ -27,9 +32,9 @@ def _tickets(db) -> list[Ticket]:
     return list(db.scalars(select(Ticket)))
 
 
-def test_customer_is_helped_by_a_suggestion_then_files_a_ticket(gunicorn_server, open_context, step, db):
+def test_customer_is_helped_by_a_suggestion_then_files_a_ticket(gunicorn_server, open_context, step, db, app):
     page = open_context().new_page()
-    register(page, gunicorn_server, name="Carla Customer", email="carla@example.com")
+    register(page, gunicorn_server, app, name="Carla Customer", email="carla@example.com")
     step("registered", page)
 
     page.goto(gunicorn_server + "/tickets/new")
@@ -64,9 +69,9 @@ def test_customer_is_helped_by_a_suggestion_then_files_a_ticket(gunicorn_server,
     assert [a.filename for a in db.scalars(select(Attachment))] == ["router-lights.txt"]
 
 
-def test_customer_files_a_ticket_without_javascript(gunicorn_server, open_context, step, db):
+def test_customer_files_a_ticket_without_javascript(gunicorn_server, open_context, step, db, app):
     page = open_context(java_script_enabled=False).new_page()
-    register(page, gunicorn_server, name="Nora NoScript", email="nora@example.com")
+    register(page, gunicorn_server, app, name="Nora NoScript", email="nora@example.com")
 
     page.goto(gunicorn_server + "/tickets/new")
     expect(page.locator("#suggestions")).to_be_hidden()  # the live panel needs JavaScript

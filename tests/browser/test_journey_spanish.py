@@ -3,25 +3,20 @@ e-mails (the outbox's .eml files) are in Spanish; the agent works in English. Wi
 
 from __future__ import annotations
 
-from email import message_from_bytes
-from email.policy import default as default_policy
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.models import Notification, Ticket
 from tests.browser.test_journey_agent import log_in, send_from_composer
+from tests.outbox import confirmation_path, outbox_messages
 
 PASSWORD = "una frase de paso bastante larga"
 
 
 def outbox_subjects(app, recipient: str) -> list[str]:
-    messages = [message_from_bytes(path.read_bytes(), policy=default_policy)
-                for path in sorted(Path(app.config["OUTBOX_DIR"]).glob("*.eml"), key=lambda p: p.stat().st_mtime)]
     # whitespace normalised: CPython's header folding doubles the space before a folded encoded word
-    return [" ".join(str(m["Subject"]).split()) for m in messages if recipient in str(m["To"])]
+    return [" ".join(str(m["Subject"]).split()) for m in outbox_messages(app, recipient)]
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -43,6 +38,11 @@ def test_a_spanish_customer_gets_everything_in_spanish(javascript, gunicorn_serv
     page.get_by_label("Correo electrónico").fill("lucia@example.com")
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.locator("main form").get_by_role("button", name="Crear cuenta").click()
+    expect(page.get_by_role("heading", name="Revisa tu correo")).to_be_visible()
+    [confirmation] = outbox_messages(app, "lucia@example.com")
+    assert " ".join(str(confirmation["Subject"]).split()) == "Confirma tu dirección de correo para Mesa"
+    page.goto(base + confirmation_path(confirmation))
+    page.get_by_role("button", name="Confirmar y entrar").click()
     expect(page.get_by_text("¡Te damos la bienvenida, Lucía Cliente! Tu cuenta está lista.")).to_be_visible()
 
     page.goto(base + "/tickets/new")

@@ -102,7 +102,7 @@ def world(app, db, make) -> World:
         Holiday,
         SlaPolicy,
     )
-    from portal.services import password_reset, ticket_ccs
+    from portal.services import password_reset, registration, ticket_ccs
     from portal.views import notify_dispatch
 
     alice = person(db, "alice@example.com", "Alice Customer")
@@ -132,6 +132,11 @@ def world(app, db, make) -> World:
         action_token = links.action_token(ticket, "confirm")
         reset_token = password_reset.ResetTokens(app.config["SECRET_KEY"],
                                                  int(app.config["PASSWORD_RESET_MAX_AGE"])).make(alice)
+        newcomer = person(db, "nadia@example.com", "Nadia Newcomer")
+        newcomer.verified = False  # signed up, not yet confirmed
+        db.commit()
+        extra["confirm_token"] = registration.ConfirmationLinks(
+            app.config["SECRET_KEY"], int(app.config["CONFIRMATION_MAX_AGE"])).make(newcomer)
     return World(
         users={"alice": alice, "bob": bob, "agent": agnes, "admin": admin},
         ticket=ticket, attachment_id=attachment.id, cc_id=cc.id, draft_id=draft.id, canned_id=canned.id,

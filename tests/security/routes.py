@@ -14,6 +14,7 @@ def arguments_for(rule, world, role: str = "agent") -> dict[str, object]:
         ("satisfaction.rating_link", "token"): world.rating_token,
         ("satisfaction.ticket_link", "token"): world.action_token,
         ("auth.reset_password", "token"): world.reset_token,
+        ("auth.confirm_address", "token"): world.extra.get("confirm_token"),
         ("api_kb.article", "path"): "en/billing/read-your-invoice.md",
         ("static", "filename"): "portal.css",
     }
@@ -50,4 +51,6 @@ FORM = {"tickets.deflect": {"article": "en/billing/read-your-invoice.md"}}
 def sweep_order(method: str, rule: str) -> tuple:
     """GETs first, then POSTs, and the POSTs that remove or hide what later requests point at last."""
     destructive = any(word in rule for word in ("delete", "deactivate", "/status/", "archive", "/merge", "logout"))
-    return (method != "GET", destructive, rule == "/logout", rule)
+    # Confirming an address logs its owner in: whatever came after would be sent as somebody else.
+    logs_in = rule == "/confirm/<token>"
+    return (method != "GET", destructive or logs_in, logs_in, rule == "/logout", rule)

@@ -11,6 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from tests.factories import DEFAULT_PASSWORD
+from tests.outbox import last_confirmation_path
 from tests.security.conftest import person
 
 HOST = "portal.test"
@@ -65,12 +66,15 @@ def test_language_switch_and_logout_and_register_stay_on_site(app, db):
 
 
 def test_a_new_account_is_not_sent_off_site_either(app, db):
+    """`next` travels inside the confirmation link: where that link lands is what counts."""
     for n, target in enumerate(EVIL_TARGETS[:10]):
         client = app.test_client()
         response = client.post("/register", query_string={"next": target}, data={
             "name": "New Person", "email": f"new{n}@example.com", "password": DEFAULT_PASSWORD,
             "confirm": DEFAULT_PASSWORD})
         assert response.status_code == 303 and lands_on_site(response.headers["Location"]), target
+        confirmed = client.post(last_confirmation_path(app, f"new{n}@example.com"))
+        assert confirmed.status_code == 303 and lands_on_site(confirmed.headers["Location"]), target
 
 
 # ---- Enumeration ----
@@ -115,6 +119,22 @@ def test_password_reset_answers_the_same_for_a_known_and_an_unknown_address(app,
     assert same_page(t1, t2, e1, e2)
 
 
+def test_registration_answers_the_same_for_a_known_and_an_unknown_address(app, db):
+    """Same status, same next page, same words: only the mail (to the address's owner) differs."""
+    person(db, "alice@example.com", "Alice")
+    answers = []
+    for email in ("alice@example.com", "nobody@example.com"):
+        client = app.test_client()
+        posted = client.post("/register", data={"name": "Someone", "email": email, "password": "a long password 1"})
+        landed = client.get(posted.headers["Location"])
+        logged_in = client.get("/account").status_code
+        answers.append((posted.status_code, posted.headers["Location"], landed.status_code, logged_in,
+                        landed.text, email))
+    (*known, t1, e1), (*unknown, t2, e2) = answers
+    assert known == unknown == [303, "/register/check-email", 200, 302]
+    assert same_page(t1, t2, e1, e2)
+
+
 def test_registering_a_taken_address_says_nothing_about_the_account(app, db):
     """The owner is told by e-mail; the visitor gets no "already taken", and the account is left alone."""
     alice = person(db, "alice@example.com", "Alice Liddell")
@@ -140,7 +160,8 @@ def median_seconds(client, path: str, data: dict, rounds: int) -> float:
     return statistics.median(timings)
 
 
-@pytest.mark.parametrize("path,extra", [("/login", {"password": "wrong-password-1"}), ("/forgot-password", {})])
+@pytest.mark.parametrize("path,extra", [("/login", {"password": "wrong-password-1"}), ("/forgot-password", {}),
+                                        ("/register", {"name": "Someone", "password": "a long password 1"})])
 def test_known_and_unknown_addresses_take_about_the_same_time(app, db, path, extra):
     """Loose on purpose (a shared machine is noisy): a missing password check would be many times faster.
     Mail goes to the outbox folder here; through a remote SMTP server the reset mail still adds its round trip

@@ -44,7 +44,8 @@ POLICIES: list[tuple[str, dict[str, str]]] = [
     (r"^/account/tokens/<int:token_id>", _requester_only),
     (r"^/(tickets|account)(/|$)", _logged_in),
     (r"^/kb/<path:article_path>", _everyone),
-    (r"^/(|kb|kb/search|login|logout|register|forgot-password|reset-password/<token>|language|healthz)$",
+    (r"^/(|kb|kb/search|login|logout|register|register/check-email|confirm/<token>|forgot-password|"
+     r"reset-password/<token>|language|healthz)$",
      _everyone),
     (r"^/static/", _everyone),
 ]

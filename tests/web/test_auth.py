@@ -6,8 +6,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from portal.clock import utcnow
+from portal.models import User
+from portal.services import registration
+from portal.services.account_links import InvalidLink
 from tests.conftest import login
 from tests.factories import DEFAULT_PASSWORD
 
@@ -44,7 +48,18 @@ def register(client, next_path: str | None = None, **fields):
 # ---- Registration ----
 
 
-def test_visitor_sent_to_login_registers_and_comes_back(client, smtp_server):
+def confirm_link(message) -> str:
+    match = re.search(r"http://portal\.test(/confirm/[\w.\-]+)", message.get_body(("plain",)).get_content())
+    assert match, message.get_body(("plain",)).get_content()
+    return match.group(1)
+
+
+def confirm(client, link: str):
+    assert "Confirm and log in" in client.get(link).text
+    return client.post(link)
+
+
+def test_visitor_sent_to_login_registers_confirms_and_comes_back(client, smtp_server, db):
     answer = client.get("/account")
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/login?next=%2Faccount"
@@ -53,19 +68,79 @@ def test_visitor_sent_to_login_registers_and_comes_back(client, smtp_server):
     assert 'href="/register?next=/account"' in login_page
 
     answer = register(client, next_path="%2Faccount")
-    assert answer.status_code == 303
-    assert answer.headers["Location"] == "/account"
+    assert answer.status_code == 303 and answer.headers["Location"] == "/register/check-email"
+    page = client.get(answer.headers["Location"]).text
+    assert "Check your e-mail" in page and "We have sent a message to nora@example.com." in page
+    assert client.get("/account").status_code == 302  # not logged in before confirming
+
+    [mail] = mails_to(smtp_server, "nora@example.com")
+    assert mail["Subject"] == "Confirm your e-mail address for Mesa"
+    assert "Nora New" in mail.get_body(("plain",)).get_content()
+    link = confirm_link(mail)
+    assert "http://portal.test" + link in mail.get_body(("html",)).get_content()
+
+    answer = confirm(client, link)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/account"
     page = client.get("/account")
     assert page.status_code == 200 and "Nora New" in page.text and "nora@example.com" in page.text
+    assert "Welcome, Nora New! Your account is ready." in page.text
 
-    [welcome] = mails_to(smtp_server, "nora@example.com")
-    assert "Nora New" in welcome.get_body(("plain",)).get_content()
-    assert "http://portal.test/account" in welcome.get_body(("html",)).get_content()
+    client.post("/logout")
+    spent = client.get(link)
+    assert spent.status_code == 400 and "This link has already been used." in spent.text
+    assert client.post(link).status_code == 400
+    assert client.post("/login", data={"email": "nora@example.com", "password": "long enough password"}
+                       ).status_code == 303
+
+
+def test_an_unconfirmed_account_cannot_log_in_and_gets_a_new_link(client, smtp_server):
+    register(client)
+    refused = client.post("/login", data={"email": "nora@example.com", "password": "long enough password"})
+    assert refused.status_code == 422
+    assert "Confirm your e-mail address first: we have sent a new link to nora@example.com." in refused.text
+    assert client.get("/account").status_code == 302
+    wrong = client.post("/login", data={"email": "nora@example.com", "password": "not her password"})
+    assert "Wrong e-mail or password." in wrong.text and "Confirm your e-mail" not in wrong.text
+
+    first, second = mails_to(smtp_server, "nora@example.com")
+    assert confirm(client, confirm_link(second)).status_code == 303
+    assert client.get("/account").status_code == 200
+
+
+def test_signing_up_again_replaces_the_unconfirmed_password_and_spends_older_links(client, smtp_server):
+    """A stranger who signed up with Nora's address first cannot keep the account: Nora signs up herself,
+    her password wins, and the stranger's link (if it ever reached them) no longer works."""
+    register(client, name="Stranger", password="the strangers password")
+    register(client, name="Nora New", password="noras own password")
+    first, second = mails_to(smtp_server, "nora@example.com")
+    assert client.get(confirm_link(first)).status_code == 400
+    assert confirm(client, confirm_link(second)).status_code == 303
+    assert "Nora New" in client.get("/account").text
+    client.post("/logout")
+    assert client.post("/login", data={"email": "nora@example.com", "password": "the strangers password"}
+                       ).status_code == 422
+    assert client.post("/login", data={"email": "nora@example.com", "password": "noras own password"}
+                       ).status_code == 303
+
+
+def test_confirmation_links_expire_and_forged_ones_are_refused(app, client, smtp_server, db):
+    register(client)
+    [mail] = mails_to(smtp_server, "nora@example.com")
+    link = confirm_link(mail)
+    for forged in (link[:-3] + "abc", "/confirm/not-a-token"):
+        answer = client.get(forged)
+        assert answer.status_code == 400 and "This link no longer works" in answer.text
+    nora = db.scalar(select(User).where(User.email == "nora@example.com"))
+    links = registration.ConfirmationLinks(app.config["SECRET_KEY"], app.config["CONFIRMATION_MAX_AGE"])
+    later = utcnow() + timedelta(seconds=app.config["CONFIRMATION_MAX_AGE"] + 60)
+    with pytest.raises(InvalidLink, match="expired"):
+        links.load(db, link.removeprefix("/confirm/"), now=later)
+    assert nora.verified is False
 
 
 def test_registering_with_a_taken_email_reveals_nothing_and_tells_the_owner(client, alice, smtp_server, db):
     answer = register(client, email="  ALICE@Example.com ", name="Mallory", password="mallorys password")
-    assert answer.status_code == 303
+    assert answer.status_code == 303 and answer.headers["Location"] == "/register/check-email"
     page = client.get(answer.headers["Location"]).text
     assert "Check your e-mail" in page
     assert "already" not in page.lower()
@@ -73,9 +148,24 @@ def test_registering_with_a_taken_email_reveals_nothing_and_tells_the_owner(clie
 
     [notice] = mails_to(smtp_server, "alice@example.com")
     assert "http://portal.test/forgot-password" in notice.get_body(("plain",)).get_content()
+    assert "/confirm/" not in notice.get_body(("plain",)).get_content()
     db.refresh(alice)
     assert alice.name == "Alice Customer"
     login(client, alice)  # the real owner's password still works
+
+
+def test_someone_who_wrote_in_by_email_is_told_to_claim_their_account(client, make, smtp_server, db):
+    """An account made for an e-mail has tickets but no password: signing up with its address must not let a
+    stranger set one. Its owner is told and claims it with a password reset, which proves the address."""
+    emailer = make.user(email="writer@example.com", name="Wanda Writer", password=None)
+    emailer.verified = False
+    db.commit()
+    answer = register(client, email="writer@example.com", name="Stranger", password="strangers password")
+    assert answer.headers["Location"] == "/register/check-email"
+    [notice] = mails_to(smtp_server, "writer@example.com")
+    assert "http://portal.test/forgot-password" in notice.get_body(("plain",)).get_content()
+    db.refresh(emailer)
+    assert emailer.password_hash is None and emailer.name == "Wanda Writer"
 
 
 def test_short_password_is_refused_and_typed_values_kept(client):
@@ -103,9 +193,10 @@ def test_registration_fields_state_their_limits(client, field, value, message):
     assert message in answer.text
 
 
-def test_registration_ignores_foreign_next(client):
-    answer = register(client, next_path="https://evil.example/")
-    assert answer.headers["Location"] == "/"
+def test_registration_ignores_foreign_next(client, smtp_server):
+    register(client, next_path="https://evil.example/")
+    [mail] = mails_to(smtp_server, "nora@example.com")
+    assert confirm(client, confirm_link(mail)).headers["Location"] == "/"
 
 
 # ---- Logging in and out ----

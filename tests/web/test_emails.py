@@ -8,7 +8,7 @@ from portal.views.mailer import absolute_url, recipient_language, render_email
 
 TEMPLATES = {
     "password_reset": {"reset_url": "http://portal.test/reset-password/t", "minutes": 60, "invited": False},
-    "welcome": {"account_url": "http://portal.test/account"},
+    "confirm_address": {"confirm_url": "http://portal.test/confirm/t", "days": 3},
     "registration_exists": {"login_url": "http://portal.test/login", "forgot_url": "http://portal.test/forgot"},
 }
 
@@ -29,7 +29,7 @@ def test_each_email_renders_in_each_language(app, alice, template, language):
 def test_html_is_escaped_but_text_is_not(app, make):
     odd = make.user(name="Tom <b>&</b> Jerry")
     with app.app_context():
-        email = render_email("welcome", "en", user=odd, account_url="http://portal.test/account")
+        email = render_email("confirm_address", "en", user=odd, confirm_url="http://portal.test/confirm/t", days=3)
     assert "Tom &lt;b&gt;&amp;&lt;/b&gt; Jerry" in email.html
     assert "Tom <b>&</b> Jerry" in email.text
 

@@ -1,0 +1,71 @@
+"""Signing up as a customer: the account works once its owner confirms the address from the link we e-mail.
+
+The form answers every address the same way ("check your e-mail"), so it never tells who has an account:
+a new address gets the confirmation link, an address with an account gets a note telling its owner.
+Until confirmed, the account cannot log in; signing up again with the same address replaces the unconfirmed
+password and sends a fresh link (the older links stop working), so a stranger who typed someone else's address
+first cannot keep the account: only the address's owner can confirm, and the owner's newest sign-up wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
+
+from portal.models import User
+from portal.services import accounts
+from portal.services.account_links import AccountLinks
+
+SALT = "mesa.confirm-address"
+
+
+@dataclass(frozen=True)
+class SignUp:
+    user: User
+    # True: `user` awaits confirmation, send it the link. False: the address already had an account, tell its
+    # owner (the caller answers the visitor exactly as for a new address).
+    awaits_confirmation: bool
+
+
+def fingerprint(user: User) -> str:
+    """Changes when the account is confirmed or its password replaced: the link works once, the newest only."""
+    material = f"{user.password_hash or ''}|{user.verified}|{user.email}"
+    return hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
+class ConfirmationLinks(AccountLinks):
+    def __init__(self, secret_key: str, max_age: int) -> None:
+        super().__init__(secret_key, max_age, salt=SALT, fingerprint=fingerprint)
+
+
+def awaits_confirmation(user: User) -> bool:
+    """Signed up on the portal (it has a password) and never confirmed. Accounts made for an e-mail or a phone
+    call have no password: their owner claims them with a password reset instead."""
+    return bool(user.password_hash) and not user.verified and user.role == "customer"
+
+
+def sign_up(session: Session, *, email: str, name: str, password: str, locale: str | None, now: datetime) -> SignUp:
+    existing = accounts.find_by_email(session, email)
+    if existing is None:
+        user = accounts.create_user(session, email=email, name=name, password=password, locale=locale, now=now)
+        user.verified = False
+        return SignUp(user, awaits_confirmation=True)
+    if awaits_confirmation(existing) and existing.active:
+        existing.name = name.strip()
+        existing.locale = locale
+        accounts.set_password(session, existing, password, now=now)
+        return SignUp(existing, awaits_confirmation=True)
+    check_password_hash(accounts.DUMMY_HASH, password)  # about the time a new account's password hash takes
+    return SignUp(existing, awaits_confirmation=False)
+
+
+def confirm(session: Session, links: ConfirmationLinks, token: str, *, now: datetime) -> tuple[User, str | None]:
+    """The owner followed the link: the account works from now on. Returns it and where the sign-up was going."""
+    user, payload = links.load(session, token, now=now)
+    user.verified = True
+    next_target = payload.get("next")
+    return user, next_target if isinstance(next_target, str) else None
