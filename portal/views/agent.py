@@ -182,17 +182,24 @@ def _workspace(ticket, *, form: ComposerForm | None = None, **extra: object) -> 
     form.version.data = ticket.version  # after a conflict the agent has now seen the other change
     form.canned.choices = [SelectChoice("", _("Insert a canned response…"))] + [
         SelectChoice(str(c.id), c.title) for c in canned.available(session, _me())]
-    agents = agent_queue.agents(session)
-    names = {a.id: a.name for a in agents}
+    context = _side_panel(ticket, **extra)
     return dict(
-        ticket=ticket, form=form, timeline=_timeline(ticket), names=names, agents=agents,
-        groups=agent_queue.groups(session), priorities=PRIORITIES,
-        notification_log=notifications.notification_log(session, ticket),
+        context, form=form, timeline=_timeline(ticket), names={a.id: a.name for a in context["agents"]},
+        priorities=PRIORITIES, notification_log=notifications.notification_log(session, ticket),
         notification_labels=notifications.KIND_LABELS,
-        others=agent_desk.others_present(session, ticket, _me(), now=utcnow()),
+        others=agent_desk.others_present(session, ticket, _me(), now=utcnow()), render_markdown=render_markdown,
+    )
+
+
+def _side_panel(ticket, **extra: object) -> dict[str, object]:
+    """What `agent/_side_panel.html` shows: a side-panel change answers with this alone, not the whole
+    conversation (the status change is the agents' most frequent click)."""
+    session = db_session()
+    return dict(
+        ticket=ticket, agents=agent_queue.agents(session), groups=agent_queue.groups(session),
         requester_tickets=agent_desk.requester_tickets(session, ticket),
         linked=agent_desk.linked_tickets(session, ticket), sent_articles=canned.sent_articles(session, ticket),
-        fields=_field_rows(ticket), current_user=_me(), render_markdown=render_markdown, **extra,
+        fields=_field_rows(ticket), current_user=_me(), **extra,
     )
 
 
@@ -386,11 +393,11 @@ def fields(ref: str) -> Response | tuple[str, int]:
         if not is_htmx():
             flash(translate_domain_message(exc) or _("Could not apply that."), "error")
             return redirect(url_for("agent.workspace", ref=ticket.ref), 303)
-        return render_template("agent/_side_panel.html", **_workspace(
+        return render_template("agent/_side_panel.html", **_side_panel(
             ticket, panel_error=translate_domain_message(exc))), exc.status_code
     if not is_htmx():
         return redirect(url_for("agent.workspace", ref=ticket.ref), 303)
-    response = Response(render_template("agent/_side_panel.html", **_workspace(ticket, saved=name)))
+    response = Response(render_template("agent/_side_panel.html", **_side_panel(ticket, saved=name)))
     response.headers["HX-Trigger"] = json.dumps({"ticketVersion": {"value": ticket.version}})
     return response
 
