@@ -4,28 +4,39 @@ Every page is one indexed range scan: the view's conditions match the leading co
 tickets (status/updated, assignee/status/updated, group/status/updated, sla_due_at), and the page goes on
 from the last row seen, `(sort key, id)` past the cursor, never with OFFSET. Counts are one COUNT per view
 on the same indexes.
+
+Besides the ticket's own fields, the filters can name what the reports count (docs/metrics.md): created,
+solved or rated on given days, the SLA state now, and a measurement of the reports' rollup (`ticket_metrics`,
+read per row by its key), so that each figure of `/agent/reports` links to exactly the tickets it counts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, func, or_, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
 from portal.errors import N_, Invalid
-from portal.models import CHANNELS, PRIORITIES, Group, Message, Ticket, TicketTag, User
+from portal.models import CHANNELS, PRIORITIES, Category, Group, Message, SatisfactionRating, Ticket, TicketTag, User
+from portal.models.reports import TicketMetric
+from portal.services.reports import DUE_SOON, day_start, mine_or_my_groups
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
     from sqlalchemy.sql import ColumnElement
 
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
+ALL_STATUSES = (*OPEN_STATUSES, "solved", "closed")
+SOLVED_STATUSES = ("solved", "closed")  # the statuses that have a solved_at (status._stamp)
 RECENT_SOLVED = timedelta(days=7)
 PAGE_SIZE = 25  # a screenful; keyset pages make the next one as cheap
-SORTS = ("sla", "priority", "updated", "age")
+SORTS = ("sla", "priority", "updated", "age", "solved")
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 VIEW_LABELS = {
     "unassigned": N_("Unassigned"),
@@ -34,6 +45,38 @@ VIEW_LABELS = {
     "on_hold": N_("On hold"),
     "solved": N_("Recently solved"),
     "open": N_("All open"),
+    "all": N_("All tickets"),
+}
+# Not counted in the sidebar: its count would read every ticket's index entry on each refresh.
+UNCOUNTED_VIEWS = frozenset({"all"})
+RATINGS = ("good", "bad")
+SLA_STATES = ("breached", "due_soon")
+DATE_FILTERS = ("created_from", "created_to", "solved_from", "solved_to", "rated_from", "rated_to")
+
+
+def _measures(now: datetime) -> dict[str, ColumnElement[bool]]:
+    """The reports' per-ticket measurements (docs/metrics.md), as conditions on the rollup row."""
+    return {
+        "replied": TicketMetric.first_reply_minutes.is_not(None),
+        "first_reply_met": TicketMetric.first_reply_met.is_(True),
+        # answered with a target, or unanswered and already late: what the first-reply compliance counts
+        "first_reply_measured": or_(TicketMetric.first_reply_met.is_not(None),
+                                    TicketMetric.first_reply_late_after < now),
+        "resolution_met": TicketMetric.resolution_met.is_(True),
+        "resolution_measured": TicketMetric.resolution_met.is_not(None),
+        "reopened": TicketMetric.reopened.is_(True),
+        "one_touch": TicketMetric.agent_replies == 1,
+    }
+
+
+MEASURE_LABELS = {
+    "replied": N_("Got a first reply"),
+    "first_reply_met": N_("First reply within target"),
+    "first_reply_measured": N_("First-reply target measured"),
+    "resolution_met": N_("Resolution within target"),
+    "resolution_measured": N_("Resolution target measured"),
+    "reopened": N_("Reopened"),
+    "one_touch": N_("Exactly one agent reply"),
 }
 
 
@@ -43,21 +86,83 @@ class View:
     label: str  # a message id, or a group's own name
     translate: bool = True
 
+    @property
+    def counted(self) -> bool:
+        return self.key not in UNCOUNTED_VIEWS
+
 
 @dataclass
 class Filters:
     status: str = ""
     priority: str = ""
-    group: int | None = None
+    group: str = ""  # "", "none" or a group id
     assignee: str = ""  # "", "me", "none" or a user id
     tag: str = ""
     channel: str = ""
     language: str = ""
     text: str = ""
+    category: int | None = None
+    scope: str = ""  # "mine": assigned to me or in one of my groups (what the reports show an agent)
+    # Whole UTC days, both ends included, as the reports' periods.
+    created_from: date | None = None
+    created_to: date | None = None
+    solved_from: date | None = None
+    solved_to: date | None = None
+    rated_from: date | None = None  # the satisfaction rating's latest change
+    rated_to: date | None = None
+    rating: str = ""  # "good" or "bad"
+    sla: str = ""  # "breached" or "due_soon": the running target now
+    measure: str = ""  # a key of MEASURE_LABELS
 
     def active(self) -> bool:
-        return any((self.status, self.priority, self.group, self.assignee, self.tag, self.channel, self.language,
-                    self.text))
+        return any(getattr(self, f.name) not in (None, "") for f in fields(self))
+
+    @property
+    def solved_only(self) -> bool:
+        return self.solved_from is not None or self.solved_to is not None
+
+
+def parse_filters(args: Mapping[str, str], *, today: date) -> Filters:
+    """The filters of a query string. A choice that is not offered is ignored, as the queue always did (an old
+    bookmark still opens); a date that cannot be read, or a range that ends before it starts, raises Invalid
+    naming the field."""
+    group, category = args.get("group", "").strip(), args.get("category", "").strip()
+    days = {name: _day(args, name, today) for name in DATE_FILTERS}
+    for first, last in zip(DATE_FILTERS[::2], DATE_FILTERS[1::2], strict=True):
+        if days[first] and days[last] and days[last] < days[first]:
+            raise Invalid(N_("That date range ends before it starts: swap the two dates."), field=last)
+    return Filters(
+        status=args.get("status", ""), priority=args.get("priority", ""),
+        group=group if group == "none" or group.isdigit() else "", assignee=args.get("assignee", ""),
+        tag=args.get("tag", "").strip(), channel=args.get("channel", ""), language=args.get("language", ""),
+        text=args.get("q", ""), category=int(category) if category.isdigit() else None,
+        scope="mine" if args.get("scope") == "mine" else "",
+        rating=_choice(args, "rating", RATINGS), sla=_choice(args, "sla", SLA_STATES),
+        measure=_choice(args, "measure", MEASURE_LABELS), **days,
+    )
+
+
+def _choice(args: Mapping[str, str], name: str, offered) -> str:
+    value = args.get(name, "")
+    return value if value in offered else ""
+
+
+def _day(args: Mapping[str, str], name: str, today: date) -> date | None:
+    text = args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid(N_("Enter dates as YYYY-MM-DD, for example %(example)s."), field=name,
+                      example=today.isoformat()) from None
+
+
+def _day_range(column, first: date | None, last: date | None) -> list[ColumnElement[bool]]:
+    conditions = [column >= day_start(first)] if first else []
+    if last and last < date.max:
+        conditions.append(column < day_start(last + timedelta(days=1)))
+    return conditions
 
 
 @dataclass
@@ -91,6 +196,8 @@ def view_spec(view: str, agent: User, *, now: datetime) -> tuple[tuple[str, ...]
         return ("solved",), [Ticket.updated_at >= now - RECENT_SOLVED]
     if view == "open":
         return OPEN_STATUSES, []
+    if view == "all":
+        return ALL_STATUSES, []
     if view.startswith("group:") and view[6:].isdigit():
         return OPEN_STATUSES, [Ticket.group_id == int(view[6:])]
     raise Invalid(N_("Choose one of the queues offered."), field="view")
@@ -101,12 +208,18 @@ def view_conditions(view: str, agent: User, *, now: datetime) -> list[ColumnElem
     return [Ticket.status.in_(statuses), *conditions]
 
 
-def filter_conditions(filters: Filters, agent: User) -> list[ColumnElement[bool]]:
+def filter_conditions(filters: Filters, agent: User, *, now: datetime) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []  # the status filter narrows the view's statuses instead
     if filters.priority in PRIORITIES:
         conditions.append(Ticket.priority == filters.priority)
-    if filters.group:
-        conditions.append(Ticket.group_id == filters.group)
+    if filters.group == "none":
+        conditions.append(Ticket.group_id.is_(None))
+    elif filters.group.isdigit():
+        conditions.append(Ticket.group_id == int(filters.group))
+    if filters.category is not None:
+        conditions.append(Ticket.category_id == filters.category)
+    if filters.scope == "mine":
+        conditions.append(mine_or_my_groups(agent))
     if filters.assignee == "me":
         conditions.append(Ticket.assignee_id == agent.id)
     elif filters.assignee == "none":
@@ -126,6 +239,27 @@ def filter_conditions(filters: Filters, agent: User) -> list[ColumnElement[bool]
             Ticket.subject.ilike(pattern, escape="\\"),
             exists().where(Message.ticket_id == Ticket.id, Message.body.ilike(pattern, escape="\\")),
         ))
+    return conditions + _report_conditions(filters, now=now)
+
+
+def _report_conditions(filters: Filters, *, now: datetime) -> list[ColumnElement[bool]]:
+    """The filters that reproduce the reports' figures, each with the figure's own definition: the same UTC
+    days, the same SLA moments, the same rollup columns. The rollup row is looked up by its key for each
+    ticket the date range gives. Ratings are the other way round: the period's ratings (their own index on
+    the rating time) give the tickets, so a list of rated tickets reads the ratings of its days, not every
+    solved ticket."""
+    conditions = [*_day_range(Ticket.created_at, filters.created_from, filters.created_to),
+                  *_day_range(Ticket.solved_at, filters.solved_from, filters.solved_to)]
+    if filters.rated_from or filters.rated_to or filters.rating:
+        conditions.append(Ticket.id.in_(select(SatisfactionRating.ticket_id).where(
+            *_day_range(SatisfactionRating.updated_at, filters.rated_from, filters.rated_to),
+            *((SatisfactionRating.rating == filters.rating,) if filters.rating else ()))))
+    if filters.sla == "breached":
+        conditions.append(Ticket.sla_due_at <= now)
+    elif filters.sla == "due_soon":
+        conditions += [Ticket.sla_due_at > now, Ticket.sla_due_at <= now + DUE_SOON]
+    if filters.measure in MEASURE_LABELS:
+        conditions.append(exists().where(TicketMetric.ticket_id == Ticket.id, _measures(now)[filters.measure]))
     return conditions
 
 
@@ -134,22 +268,54 @@ class Segment:
     """A run of the sort order that one index serves: rows matching `where`, ordered by `column` (or by id
     alone when `column` is None). A sort is one or more segments read in turn, so the database never sorts:
     "sla" is the tickets with a due time by due time, then those without; "priority" is urgent, high, normal,
-    low, each by id."""
+    low, each by id; "solved" the solved and closed tickets, latest solution first, then the others.
+
+    `lacks` names the column that the segment's tickets have empty: a filter on that column needs no read of
+    it. `statuses`, when set, are the only statuses that can have rows in it. `own_index`: the column has an
+    index of its own (solved_at), which gives the order; the status is then checked on each row, or SQLite,
+    which knows nothing of how many tickets a status holds, would rather read the status and sort it."""
 
     where: tuple
     column: object | None
     descending: bool = False
+    lacks: str = ""
+    statuses: tuple[str, ...] | None = None
+    own_index: bool = False
+
+
+class _Unindexed(FunctionElement):
+    """A column that the database must not pick an index by: SQLite's documented unary `+`; as is elsewhere."""
+
+    inherit_cache = True
+
+    def __init__(self, column) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _compile_unindexed(element, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _compile_unindexed_sqlite(element, compiler, **kw) -> str:
+    return "+" + compiler.process(element.clauses, **kw)
 
 
 def _segments(sort: str) -> list[Segment]:
     if sort == "sla":
         return [Segment((Ticket.sla_due_at.is_not(None),), Ticket.sla_due_at),
-                Segment((Ticket.sla_due_at.is_(None),), None)]
+                Segment((Ticket.sla_due_at.is_(None),), None, lacks="sla_due_at")]
     if sort == "priority":
         ranked = sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__)
         return [Segment((Ticket.priority == priority,), None) for priority in ranked]
     if sort == "age":
         return [Segment((), Ticket.created_at)]
+    if sort == "solved":  # the solution index (solved_at, id): solved_at is set exactly while solved or closed
+        return [Segment((Ticket.solved_at.is_not(None),), Ticket.solved_at, descending=True, statuses=SOLVED_STATUSES,
+                        own_index=True),
+                Segment((Ticket.solved_at.is_(None),), None, lacks="solved_at", statuses=OPEN_STATUSES)]
     return [Segment((), Ticket.updated_at, descending=True)]
 
 
@@ -161,6 +327,8 @@ def _key_value(ticket: Ticket, sort: str) -> tuple[int, datetime | None]:
         return PRIORITY_RANK.get(ticket.priority, len(PRIORITY_RANK)), None
     if sort == "age":
         return 0, ticket.created_at
+    if sort == "solved":
+        return (0, ticket.solved_at) if ticket.solved_at is not None else (1, None)
     return 0, ticket.updated_at
 
 
@@ -209,32 +377,38 @@ def queue_page(
     if filters.status:
         statuses = tuple(s for s in statuses if s == filters.status) or (
             (filters.status,) if view in ("open",) and filters.status in ("solved", "closed") else ())
-    conditions = [*conditions, *filter_conditions(filters, agent)]
+    if filters.solved_only:  # only solved and closed tickets have a solution time: the others need no read
+        statuses = tuple(s for s in statuses if s in SOLVED_STATUSES)
+    conditions = [*conditions, *filter_conditions(filters, agent, now=now)]
+    required = {"sla_due_at"} if filters.sla else set()
+    if filters.solved_only:
+        required.add("solved_at")
     decoded = _decode_cursor(cursor) if cursor else None
-    segments = _segments(sort)
-    descending = segments[0].descending
     found: list[tuple[int, object, int]] = []
-    for number, segment in enumerate(segments):
+    for number, segment in enumerate(_segments(sort)):
         past = _past(segment, number, decoded)
-        if past is False:
+        if past is False or segment.lacks in required:
             continue
         if len(found) > page_size:  # earlier segments already fill the page
             break
         columns = (segment.column, Ticket.id) if segment.column is not None else (Ticket.id,)
         order = [c.desc() if segment.descending else c.asc() for c in columns]
-        for status in statuses:
-            query = (select(*columns).where(Ticket.status == status, *segment.where, *conditions,
+        rows: list[tuple[int, object, int]] = []
+        for status in statuses if segment.statuses is None else [s for s in statuses if s in segment.statuses]:
+            by_status = (_Unindexed(Ticket.status) if segment.own_index else Ticket.status) == status
+            query = (select(*columns).where(by_status, *segment.where, *conditions,
                                             *(() if past is None else (past,)))
                      .order_by(*order).limit(page_size + 1))
-            found += [(number, row[0] if segment.column is not None else 0, row[-1])
-                      for row in session.execute(query)]
-    found.sort(reverse=descending)
+            rows += [(number, row[0] if segment.column is not None else 0, row[-1])
+                     for row in session.execute(query)]
+        found += sorted(rows, reverse=segment.descending)  # one segment's statuses merged, in its order
     found = found[:page_size + 1]
     more = len(found) > page_size
     ids = [ident for _n, _k, ident in found[:page_size]]
+    # the people and group joined in (one query rather than three), the tags in one more
     loaded = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)).options(
-        selectinload(Ticket.requester), selectinload(Ticket.assignee), selectinload(Ticket.group),
-        selectinload(Ticket.tags)))} if ids else {}
+        joinedload(Ticket.requester), joinedload(Ticket.assignee), joinedload(Ticket.group),
+        selectinload(Ticket.tags))).unique()} if ids else {}
     rows = [loaded[i] for i in ids if i in loaded]
     return Page(rows, encode_cursor(rows[-1], sort) if more and rows else None, view, sort, filters)
 
@@ -242,7 +416,7 @@ def queue_page(
 def counts(session: Session, agent: User, *, now: datetime) -> dict[str, int]:
     """How many tickets each of the agent's views holds: one indexed COUNT each."""
     result = {}
-    for view in views_for(agent):
+    for view in (v for v in views_for(agent) if v.counted):
         query = select(func.count()).select_from(Ticket).where(*view_conditions(view.key, agent, now=now))
         result[view.key] = session.scalar(query) or 0
     return result
@@ -255,6 +429,11 @@ def agents(session: Session) -> list[User]:
 
 def groups(session: Session) -> list[Group]:
     return list(session.scalars(select(Group).order_by(Group.name)))
+
+
+def categories(session: Session) -> list[Category]:
+    """Every category, retired ones too: old tickets keep theirs."""
+    return list(session.scalars(select(Category).order_by(Category.position, Category.name_en)))
 
 
 def sla_state(ticket: Ticket, *, now: datetime) -> str | None:

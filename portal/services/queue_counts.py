@@ -39,7 +39,7 @@ class CountsCache:
 
     def counts(self, session: Session, agent: User, *, now: datetime) -> dict[str, int]:
         result = {}
-        for view in agent_queue.views_for(agent):
+        for view in (v for v in agent_queue.views_for(agent) if v.counted):
             key = (view.key, agent.id if view.key == "mine" else None)
             with self._lock:
                 generation, kept = self._generation, self._entries.get(key)

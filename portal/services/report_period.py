@@ -55,6 +55,7 @@ class AgentRow:
     solved: int = 0
     replies: int = 0
     first_reply: float | None = None
+    first_replies: int = 0  # the tickets the median is over
     good: int = 0
     bad: int = 0
 
@@ -184,27 +185,32 @@ def _duration(session: Session, column, where: list, count: int) -> Duration:
     return Duration(middle, values[p90], count)
 
 
-def _medians_per_agent(session: Session, column, where: list) -> dict[int, float]:
-    """Each assignee's median, from the one or two middle rows of each assignee's values ranked in SQL."""
+def _medians_per_agent(session: Session, column, where: list) -> dict[int, tuple[float, int]]:
+    """Each assignee's median and how many values it is over, from the one or two middle rows of each assignee's
+    values ranked in SQL."""
     ranked = select(TicketMetric.assignee_id.label("agent"), column.label("value"),
                     func.row_number().over(partition_by=TicketMetric.assignee_id, order_by=column).label("rank"),
                     func.count().over(partition_by=TicketMetric.assignee_id).label("count")) \
         .where(*where, column.is_not(None), TicketMetric.assignee_id.is_not(None)).subquery()
     middles: dict[int, list[float]] = defaultdict(list)
-    for agent, value in session.execute(
-            select(ranked.c.agent, ranked.c.value).where(or_(ranked.c.rank == (ranked.c.count + 1) // 2,
-                                                             ranked.c.rank == ranked.c.count // 2 + 1))
+    counts: dict[int, int] = {}
+    for agent, value, count in session.execute(
+            select(ranked.c.agent, ranked.c.value, ranked.c.count)
+            .where(or_(ranked.c.rank == (ranked.c.count + 1) // 2, ranked.c.rank == ranked.c.count // 2 + 1))
             .order_by(ranked.c.agent, ranked.c.rank)):
         middles[agent].append(value)
-    return {agent: values[0] if len(values) == 1 else (values[0] + values[1]) / 2 for agent, values in middles.items()}
+        counts[agent] = count
+    return {agent: (values[0] if len(values) == 1 else (values[0] + values[1]) / 2, counts[agent])
+            for agent, values in middles.items()}
 
 
-def _agent_rows(session: Session, solved_by: dict[int, int], replies: dict[int, int], first: dict[int, float],
-                ratings) -> list[AgentRow]:
+def _agent_rows(session: Session, solved_by: dict[int, int], replies: dict[int, int],
+                first: dict[int, tuple[float, int]], ratings) -> list[AgentRow]:
     ids = set(solved_by) | set(replies) | set(first) | {r.assignee_id for r in ratings if r.assignee_id}
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
     rows = {i: AgentRow(i, names.get(i, "?"), solved=solved_by.get(i, 0), replies=replies.get(i, 0),
-                        first_reply=first.get(i)) for i in ids if i in names}
+                        first_reply=first.get(i, (None, 0))[0], first_replies=first.get(i, (None, 0))[1])
+            for i in ids if i in names}
     for r in ratings:
         if r.assignee_id in rows:
             rows[r.assignee_id].good += r.rating == "good"

@@ -54,15 +54,21 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, datetime.min.time())
+        return day_start(self.first)
 
     @property
     def end(self) -> datetime:
-        return datetime.combine(self.last + timedelta(days=1), datetime.min.time())
+        return day_start(self.last + timedelta(days=1))
 
     @property
     def days(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+def day_start(day: date) -> datetime:
+    """The first moment of a reporting day: days are UTC days, like every time in the database. The agent queue's
+    date filters use the same days, so that a figure and the ticket list behind it agree."""
+    return datetime.combine(day, datetime.min.time())
 
 
 def parse_period(preset: str | None, first: str | None, last: str | None, *, now: datetime) -> Period:
@@ -133,11 +139,16 @@ def scope_conditions(actor: User, source: type = Ticket) -> list[ColumnElement[b
     (`TicketMetric`) that copies them."""
     if actor.is_admin:
         return []
+    return [mine_or_my_groups(actor, source)]
+
+
+def mine_or_my_groups(actor: User, source: type = Ticket) -> ColumnElement[bool]:
+    """Tickets assigned to the actor or in one of their groups (the agent queue's "scope" filter too)."""
     group_ids = [g.id for g in actor.groups]
     # Wrapped in coalesce so that no index on assignee or group serves this OR: SQLite would otherwise read
     # every ticket of the agent's groups since the beginning, instead of the period's range on created_at.
     mine = func.coalesce(source.assignee_id, 0) == actor.id
-    return [or_(mine, func.coalesce(source.group_id, 0).in_(group_ids)) if group_ids else mine]
+    return or_(mine, func.coalesce(source.group_id, 0).in_(group_ids)) if group_ids else mine
 
 
 def filter_conditions(filters: ReportFilters, source: type = Ticket) -> list[ColumnElement[bool]]:

@@ -82,31 +82,31 @@ def _sla_state(ticket) -> str | None:
 # ---- Queues -------------------------------------------------------------------------------------------------
 
 
-def _filters() -> agent_queue.Filters:
-    args = request.args
-    group = args.get("group", "")
-    return agent_queue.Filters(
-        status=args.get("status", ""), priority=args.get("priority", ""),
-        group=int(group) if group.isdigit() else None, assignee=args.get("assignee", ""),
-        tag=args.get("tag", "").strip(), channel=args.get("channel", ""), language=args.get("language", ""),
-        text=args.get("q", ""),
-    )
-
-
 @bp.get("")
 @agent_required
 def queue() -> Response:
-    session, me = db_session(), _me()
-    views = agent_queue.views_for(me)
-    view = request.args.get("view") or "open"
-    page = agent_queue.queue_page(session, me, view=view, sort=request.args.get("sort", "updated"),
-                                  filters=_filters(), cursor=request.args.get("cursor"), now=utcnow())
-    context = dict(page=page, views=views, agents=agent_queue.agents(session), groups=agent_queue.groups(session),
-                   query=_query_args(), priorities=PRIORITIES, row_text=queue_row_text())
+    """A queue page. Filters that cannot be read (a date typed by hand) give the page back with the message,
+    what was typed still in the form, and status 422."""
+    session, me, now = db_session(), _me(), utcnow()
+    view, sort = request.args.get("view") or "open", request.args.get("sort", "updated")
+    error: Invalid | None = None
+    try:
+        filters = agent_queue.parse_filters(request.args, today=now.date())
+        page = agent_queue.queue_page(session, me, view=view, sort=sort, filters=filters,
+                                      cursor=request.args.get("cursor"), now=now)
+    except Invalid as exc:
+        error = exc
+        page = agent_queue.Page([], None, "open" if exc.details.get("field") == "view" else view, sort)
+    context = dict(page=page, views=agent_queue.views_for(me), agents=agent_queue.agents(session),
+                   groups=agent_queue.groups(session), categories=agent_queue.categories(session),
+                   query=_query_args(), priorities=PRIORITIES, row_text=queue_row_text(),
+                   measures=agent_queue.MEASURE_LABELS, error=translate_domain_message(error) if error else None,
+                   error_field=error.details.get("field") if error else None)
+    status = 422 if error else 200
     if is_htmx() and request.headers.get("HX-Target") == "queue-results":
-        return vary_on_htmx(Response(render_template("agent/_queue_results.html", **context)))
-    context["counts"] = _counts_cache().counts(session, me, now=utcnow())
-    return vary_on_htmx(Response(render_template("agent/queue.html", **context)))
+        return vary_on_htmx(Response(render_template("agent/_queue_results.html", **context), status=status))
+    context["counts"] = _counts_cache().counts(session, me, now=now)
+    return vary_on_htmx(Response(render_template("agent/queue.html", **context), status=status))
 
 
 def _query_args(**changes: object) -> dict[str, str]:
@@ -125,10 +125,11 @@ def _queue_url(**changes: object) -> str:
 @bp.get("/counts")
 @agent_required
 def counts() -> Response:
+    """The sidebar's counts. It is asked with the queue's arguments, so that its links keep the filters."""
     session, me = db_session(), _me()
     return vary_on_htmx(Response(render_template(
         "agent/_counts.html", views=agent_queue.views_for(me), counts=_counts_cache().counts(session, me, now=utcnow()),
-        page=None, current_view=request.args.get("view", "open"))))
+        page=None, current_view=request.args.get("view", "open"), query=_query_args())))
 
 
 @bp.post("/bulk")

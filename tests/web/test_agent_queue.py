@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -102,12 +102,44 @@ def test_keyset_pages_walk_the_whole_queue_without_repeats(db, make, alice, agne
         "priority": sorted(made, key=lambda t: (rank[t.priority], t.id)),
         "age": sorted(made, key=lambda t: (t.created_at, t.id)),
         "updated": sorted(made, key=lambda t: (t.updated_at, t.id), reverse=True),
+        "solved": sorted(made, key=lambda t: t.id),  # none solved: the tickets without a solution, by id
     }
     for sort in agent_queue.SORTS:
         seen, cursor = [], None
         while True:
             page = agent_queue.queue_page(db, agnes, view="open", sort=sort, cursor=cursor, now=utcnow(),
                                           page_size=5)
+            seen += [t.ref for t in page.tickets]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == [t.ref for t in expected[sort]], sort
+
+
+def test_keyset_pages_of_all_tickets_in_every_sort(db, make, alice, agnes):
+    """The view of every status, solved and closed ones too (with equal solution times), page after page."""
+    start = utcnow() - timedelta(days=3)
+    statuses = ("new", "open", "pending", "on_hold", "solved", "closed")
+    made = [make.ticket(requester=alice, subject=f"T{i}", status=statuses[i % 6], now=start + timedelta(hours=i // 3),
+                        priority=("low", "normal", "high", "urgent")[i % 4]) for i in range(20)]
+    for i, ticket in enumerate(made[:7]):
+        ticket.sla_due_at = start + timedelta(hours=9 - i // 2)
+    db.commit()
+    rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+    solved = [t for t in made if t.solved_at is not None]
+    expected = {
+        "sla": sorted(made, key=lambda t: (t.sla_due_at is None, t.sla_due_at or start, t.id)),
+        "priority": sorted(made, key=lambda t: (rank[t.priority], t.id)),
+        "age": sorted(made, key=lambda t: (t.created_at, t.id)),
+        "updated": sorted(made, key=lambda t: (t.updated_at, t.id), reverse=True),
+        "solved": sorted(solved, key=lambda t: (t.solved_at, t.id), reverse=True)
+        + sorted((t for t in made if t.solved_at is None), key=lambda t: t.id),
+    }
+    assert len(solved) > 4 and len({t.solved_at for t in solved}) < len(solved)  # ties in the solution time
+    for sort in agent_queue.SORTS:
+        seen, cursor = [], None
+        while True:
+            page = agent_queue.queue_page(db, agnes, view="all", sort=sort, cursor=cursor, now=utcnow(), page_size=3)
             seen += [t.ref for t in page.tickets]
             cursor = page.next_cursor
             if cursor is None:
@@ -126,7 +158,7 @@ def test_the_next_page_link_and_the_htmx_fragment(client, make, alice, agnes, mo
     fragment = client.get(cursor.group(1).replace("&amp;", "&"),
                           headers={"HX-Request": "true", "HX-Target": "queue-results"})
     assert fragment.status_code == 200 and "<html" not in fragment.text
-    assert fragment.text.lstrip().startswith('<div id="queue-results">')
+    assert fragment.text.lstrip().startswith('<div id="queue-results"')
     assert len(refs_on(fragment.text)) == 1
     assert "HX-Request" in fragment.headers.get("Vary", "")
 
@@ -208,3 +240,103 @@ def test_sla_badges_come_from_the_due_time(client, db, make, alice, agnes):
     page = client.get("/agent?sort=sla")
     assert refs_on(page.text) == [late.ref, soon.ref, fine.ref]
     assert "sla-breached" in page.text and "sla-soon" in page.text and "sla-ok" in page.text
+
+
+# ---- The "all" view and the filters the reports link with -------------------------------------------------
+
+
+def test_the_all_view_holds_every_status(client, db, make, alice, agnes):
+    made = {status: make.ticket(requester=alice, subject=f"A {status} one", status=status)
+            for status in ("new", "open", "pending", "on_hold", "solved", "closed")}
+    login(client, agnes)
+    page = client.get("/agent?view=all")
+    assert page.status_code == 200
+    assert sorted(refs_on(page.text)) == sorted(t.ref for t in made.values())
+    assert "All tickets" in page.text and 'data-count="all"' not in page.text  # not counted on every refresh
+    open_only = refs_on(client.get("/agent?view=open").text)
+    assert made["solved"].ref not in open_only and made["closed"].ref not in open_only
+    assert refs_on(client.get("/agent?view=all&status=closed").text) == [made["closed"].ref]
+    for sort in agent_queue.SORTS:
+        assert sorted(refs_on(client.get(f"/agent?view=all&sort={sort}").text)) == sorted(
+            t.ref for t in made.values()), sort
+
+
+def test_date_filters_are_whole_utc_days_with_both_ends_included(client, db, make, alice, agnes):
+    def filed(when):
+        return make.ticket(requester=alice, now=when)
+
+    before, first, last, after = (filed(datetime(2026, 11, 16, 23, 59, 59)), filed(datetime(2026, 11, 17)),
+                                  filed(datetime(2026, 11, 17, 23, 59, 59)), filed(datetime(2026, 11, 18)))
+    solved = make.ticket(requester=alice, status="solved", now=datetime(2026, 11, 18, 23, 30))
+    login(client, agnes)
+    day = refs_on(client.get("/agent?view=all&created_from=2026-11-17&created_to=2026-11-17").text)
+    assert sorted(day) == sorted([first.ref, last.ref])
+    assert before.ref not in day and after.ref not in day
+    since = refs_on(client.get("/agent?view=all&created_from=2026-11-18").text)
+    assert sorted(since) == sorted([after.ref, solved.ref])
+    assert refs_on(client.get("/agent?view=all&solved_from=2026-11-18&solved_to=2026-11-18").text) == [solved.ref]
+    assert refs_on(client.get("/agent?view=all&solved_to=2026-11-17").text) == []
+
+
+@pytest.mark.parametrize("query, message", [
+    ("created_from=2026-13-01", "Enter dates as YYYY-MM-DD"),
+    ("solved_to=yesterday", "Enter dates as YYYY-MM-DD"),
+    ("rated_from=2026-11-20&rated_to=2026-11-01", "ends before it starts"),
+    ("created_from=2026-11-20&created_to=2026-11-19", "ends before it starts"),
+])
+def test_unreadable_dates_give_the_form_back_with_a_message(client, make, alice, agnes, query, message):
+    make.ticket(requester=alice)
+    login(client, agnes)
+    page = client.get(f"/agent?view=all&{query}")
+    assert page.status_code == 422 and message in page.text
+    assert refs_on(page.text) == [] and '<form method="get" action="/agent"' in page.text
+    field, typed = query.split("&")[-1].split("=")
+    assert f'name="{field}" value="{typed}" aria-invalid="true"' in page.text  # what was typed, marked
+    fragment = client.get(f"/agent?view=all&{query}", headers={"HX-Request": "true", "HX-Target": "queue-results"})
+    assert fragment.status_code == 422 and message in fragment.text and "<html" not in fragment.text
+    assert fragment.text.lstrip().startswith('<div id="queue-results" data-swap-errors')
+
+
+def test_new_filters_survive_paging_and_the_counts_fragment(client, make, alice, agnes, monkeypatch):
+    inside = [make.ticket(requester=alice, subject=f"Inside {i}", now=datetime(2026, 11, 17, 9 + i))
+              for i in range(5)]
+    make.ticket(requester=alice, subject="Outside", now=datetime(2026, 11, 18, 9))
+    login(client, agnes)
+    monkeypatch.setattr(agent_queue, "PAGE_SIZE", 2)
+    query = "view=all&sort=age&created_from=2026-11-17&created_to=2026-11-17"
+    seen, url, pages = [], f"/agent?{query}", 0
+    while url:
+        page = client.get(url, headers={"HX-Request": "true", "HX-Target": "queue-results"} if pages else {})
+        seen += refs_on(page.text)
+        pages += 1
+        following = re.search(r'href="([^"]+)" rel="next"', page.text)
+        url = following.group(1).replace("&amp;", "&") if following else None
+        assert url is None or ("created_from=2026-11-17" in url and "cursor=" in url)
+    assert seen == [t.ref for t in inside] and pages == 3
+    first = client.get(f"/agent?{query}").text
+    assert 'value="2026-11-17"' in first  # the filter shows in the form
+    sidebar = re.search(r'<div id="queue-counts".*?</div>', first, re.S).group()
+    assert "created_from=2026-11-17" in sidebar  # the refresh and the views' links keep it
+    counts = client.get(f"/agent/counts?{query}", headers={"HX-Request": "true"})
+    assert counts.status_code == 200 and "<html" not in counts.text
+    assert 'hx-get="/agent/counts?view=all&amp;sort=age&amp;created_from=2026-11-17' in counts.text
+    assert "/agent?view=unassigned&amp;sort=age&amp;created_from=2026-11-17&amp;created_to=2026-11-17" in counts.text
+
+
+def test_group_category_and_scope_filters(client, db, make, alice, agnes, diego):
+    billing = Group(name="Billing")
+    billing.members.append(agnes)
+    db.add(billing)
+    db.commit()
+    invoices = make.category(name="Invoices")
+    in_billing = make.ticket(requester=alice, subject="Billing's")
+    in_billing.group = billing
+    agnes_own = make.ticket(requester=alice, subject="Agnes's", assignee=agnes, status="open", category=invoices)
+    diegos = make.ticket(requester=alice, subject="Diego's", assignee=diego, status="open")
+    db.commit()
+    login(client, agnes)
+    assert sorted(refs_on(client.get("/agent?view=open&scope=mine").text)) == sorted([in_billing.ref, agnes_own.ref])
+    assert sorted(refs_on(client.get("/agent?view=open&group=none").text)) == sorted([agnes_own.ref, diegos.ref])
+    assert refs_on(client.get(f"/agent?view=open&category={invoices.id}").text) == [agnes_own.ref]
+    page = client.get(f"/agent?view=open&category={invoices.id}&group=none&scope=mine").text
+    assert f'<option value="{invoices.id}" selected>' in page and '<option value="none" selected>' in page
