@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from portal.clock import utcnow
 from portal.models import BusinessCalendar, Message, SlaPolicy, Ticket, TicketEvent, User
 from portal.models.reports import ReplyMetric, TicketMetric
 from portal.services import commit_hooks
-from portal.services.report_calendar import BusinessClock, calendar_minutes
+from portal.services.report_calendar import BusinessClock, calendar_minutes, shared_clock
 from portal.services.reports import AGENT_ROLES, PAUSED
 
 BATCH = 5000
@@ -53,7 +54,7 @@ class Clocks:
     def _clock(self, policy_id: int) -> BusinessClock | None:
         if policy_id not in self._clocks:
             calendar = self._calendars.get(policy_id)
-            self._clocks[policy_id] = BusinessClock(calendar, self._first, self._last + CLOCK_MARGIN) \
+            self._clocks[policy_id] = shared_clock(calendar, self._first, self._last + CLOCK_MARGIN) \
                 if calendar else None
         return self._clocks[policy_id]
 
@@ -148,6 +149,20 @@ def _row(t, clocks: Clocks, pauses: list[tuple[datetime, str]], reopened: bool, 
     }
 
 
+@cache
+def _upsert(dialect: str):
+    """Built once: `excluded` copies every column of the table, a cost worth paying once, not at each commit."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    table = TicketMetric.__table__
+    statement = insert(table)
+    columns = [c.name for c in table.columns if c.name != "ticket_id"]
+    return statement.on_conflict_do_update(
+        index_elements=["ticket_id"], set_={name: statement.excluded[name] for name in columns})
+
+
 def _save(session: Session, rows: list[dict]) -> None:
     """Insert or replace: one statement for the batch."""
     if not rows:
@@ -155,14 +170,7 @@ def _save(session: Session, rows: list[dict]) -> None:
     table = TicketMetric.__table__
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        statement = insert(table)
-        columns = [c.name for c in table.columns if c.name != "ticket_id"]
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["ticket_id"], set_={name: statement.excluded[name] for name in columns}), rows)
+        session.execute(_upsert(dialect), rows)
     else:
         session.execute(delete(table).where(table.c.ticket_id.in_([r["ticket_id"] for r in rows])))
         session.execute(table.insert(), rows)

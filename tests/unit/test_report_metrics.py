@@ -37,7 +37,7 @@ from portal.models import (
     TicketEvent,
 )
 from portal.services import report_period, report_tables, reports, sla
-from portal.services.report_calendar import BusinessClock
+from portal.services.report_calendar import BusinessClock, shared_clock
 from portal.services.report_selfservice import self_service
 
 NOW = datetime(2026, 11, 20, 12, 0)
@@ -257,6 +257,24 @@ def test_business_clock_agrees_with_the_sla_clock(db):
     for hours in (0, 1, 5, 17, 49, 200, 700, 1300):
         end = start + timedelta(hours=hours, minutes=hours * 7 % 60)
         assert clock.minutes(start, end) == pytest.approx(sla.working_minutes(start, end, calendar))
+
+
+def test_a_shared_clock_is_reused_widened_and_laid_out_again_when_its_calendar_changes(db):
+    calendar = BusinessCalendar(name="Lisboa", timezone="Europe/Lisbon",
+                                hours={str(d): ["08:30", "17:00"] for d in range(5)})
+    db.add(calendar)
+    db.commit()
+    start, end = datetime(2026, 3, 2, 10), datetime(2026, 3, 20, 12)
+    narrow = shared_clock(calendar, datetime(2026, 3, 1), datetime(2026, 3, 31))
+    assert shared_clock(calendar, datetime(2026, 3, 5), datetime(2026, 3, 25)) is narrow
+    wide = shared_clock(calendar, datetime(2025, 1, 1), datetime(2026, 3, 31))  # an older ticket
+    assert wide is not narrow and wide.covers(datetime(2025, 1, 1), datetime(2026, 3, 31))
+    assert wide.minutes(start, end) == narrow.minutes(start, end) == pytest.approx(
+        sla.working_minutes(start, end, calendar))
+    calendar.holidays.append(Holiday(day=datetime(2026, 3, 10).date(), name="A new holiday"))
+    db.commit()
+    relaid = shared_clock(calendar, datetime(2026, 3, 1), datetime(2026, 3, 31))
+    assert relaid.minutes(start, end) == pytest.approx(wide.minutes(start, end) - 8.5 * 60)
 
 
 def test_an_agents_backlog_counts_their_own_tickets_outside_their_groups_once(db, week, make):
