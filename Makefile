@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-WORKERS ?= 2
+WORKERS ?= 4
+THREADS ?= 1
 FLASK := $(BIN)/flask --app app
 
 .DEFAULT_GOAL := help
@@ -43,7 +44,7 @@ run: demo ## Serve the portal with gunicorn on http://$(HOST):$(PORT)
 	@echo "    admin      admin@example.com"
 	@echo "  Ctrl-C stops it."
 	@echo ""
-	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --worker-class gthread \
+	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --worker-class gthread \
 		--access-logfile - --graceful-timeout 5 'app:app'
 
 test: translations ## Run the whole test suite

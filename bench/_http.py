@@ -19,8 +19,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-# How the benchmarks serve Mesa: one worker per core, two threads each.
-WORKERS, THREADS = 2, 2
+# How the benchmarks serve Mesa, as `make run` does: two worker processes per core, one thread each. Mesa's pages
+# are CPU work in Python, and threads of one process take turns on its GIL: at 1M tickets, 16 clients pausing
+# 250 ms, two interleaved runs each, queue page 1 p95 was 263 and 117 ms with 2 workers x 2 threads, 78 and 67 ms
+# with 4 x 1 (p50 65 and 33 ms against 23 and 21 ms).
+WORKERS, THREADS = 4, 1
 
 # (the client's rng, its number, how many it sent before) -> (path, headers) of a GET, or
 # (method, path, form body or None, headers)

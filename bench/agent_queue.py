@@ -23,7 +23,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench._http import gunicorn, http_load
+from bench._http import THREADS, WORKERS, gunicorn, http_load
 from bench.results_file import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,9 +51,9 @@ def prepare(instance: Path, tickets: int) -> None:
     marker.touch()
 
 
-def in_process_facts(instance: Path) -> tuple[str, list[str], list[str], list[str]]:
+def in_process_facts(instance: Path) -> tuple[str, list[str], list[str], list[str], list[str]]:
     """The deep page's cursor (walked with the service), some refs, open tickets whose status the bench may
-    toggle, and the plans of the queue queries."""
+    toggle, the plans of the queue queries, and the agent's views (every queue of the sidebar)."""
     os.environ.update(env_for(instance))
     from sqlalchemy import event, select
 
@@ -67,6 +67,7 @@ def in_process_facts(instance: Path) -> tuple[str, list[str], list[str], list[st
     with app.app_context():
         session = app.extensions["sessionmaker"]()
         agent = session.scalar(select(User).where(User.email == AGENT))
+        views = [view.key for view in agent_queue.views_for(agent)]
         open_only = agent_queue.Filters(status="open")
         toggles = [t.ref for t in agent_queue.queue_page(session, agent, view="open", filters=open_only,
                                                          now=utcnow(), page_size=200).tickets]
@@ -101,7 +102,7 @@ def in_process_facts(instance: Path) -> tuple[str, list[str], list[str], list[st
         event.remove(engine, "before_cursor_execute", capture)
         session.close()
     app.extensions["engine"].dispose()
-    return cursor or "", refs[:200], toggles, plans
+    return cursor or "", refs[:200], toggles, plans, views
 
 
 def login_cookie(port: int) -> str:
@@ -132,8 +133,9 @@ def measure(tickets: int, instance: Path, *, clients: int, seconds: float, repea
             thinks: list[float]) -> tuple[dict, list[str]]:
     """Every scenario `repeat` times for each think time against one gunicorn; per (scenario, think) the runs."""
     prepare(instance, tickets)
-    deep_cursor, refs, toggles, plans = in_process_facts(instance)
+    deep_cursor, refs, toggles, plans, views = in_process_facts(instance)
     print("\n".join(plans))
+    print("views:", ", ".join(views))
     runs: dict[tuple[str, float], list[dict[str, float]]] = {}
     with gunicorn("app:app", env_for(instance)) as port:
         cookie = login_cookie(port)
@@ -151,7 +153,9 @@ def measure(tickets: int, instance: Path, *, clients: int, seconds: float, repea
             return "POST", f"/agent/tickets/{ref}/fields", body, headers
 
         scenarios = {
-            "queue page 1": lambda rng, client, step: ("/agent?view=open", headers),
+            # every queue of the sidebar in turn (Unassigned, Mine, each group, Pending, ..., All tickets)
+            "queue page 1": lambda rng, client, step: (f"/agent?view={views[(client + step) % len(views)]}",
+                                                       headers),
             f"queue page {DEEP_PAGES}": lambda rng, client, step: (deep, headers),
             "counts": lambda rng, client, step: ("/agent/counts", headers),
             "workspace": lambda rng, client, step: (f"/agent/tickets/{rng.choice(refs)}", headers),
@@ -201,11 +205,15 @@ def main() -> None:
         rows += summary_rows(tickets, runs)
     if not args.no_write:
         lines = ["## Agent desk (`bench/agent_queue.py`)", "",
-                 f"gunicorn 2 workers × 2 threads (gthread), {args.clients} concurrent clients each sending one "
-                 f"request at a time, {args.seconds:g} s per run after a {WARMUP:g} s warm-up, {args.repeat} runs "
-                 "per figure: medians of the runs, spread = min–max of the runs' p95. \"think\" is each client's "
-                 "pause between requests (±50 %): 250 ms is a busy agent clicking through, 0 ms is saturation "
-                 "(the clients queue behind the server's 4 threads, so latency there measures throughput). "
+                 f"gunicorn {WORKERS} workers × {THREADS} thread(s) (gthread), {args.clients} concurrent clients "
+                 f"each sending one request at a time, {args.seconds:g} s per run after a {WARMUP:g} s warm-up, "
+                 f"{args.repeat} runs per figure: medians of the runs, spread = min–max of the runs' p95. "
+                 "\"think\" is each client's pause between requests (±50 %): 250 ms is a busy agent clicking "
+                 "through, 0 ms is saturation (the clients queue behind the server's "
+                 f"{WORKERS * THREADS} threads, so latency there measures throughput). "
+                 "\"queue page 1\" goes through every queue of the agent's sidebar in turn (Unassigned, Mine, each "
+                 "of their groups, Pending, On hold, Recently solved, All open, All tickets); the deep page is All "
+                 f"open, {DEEP_PAGES} pages in. "
                  "Data from `flask demo generate` (3 messages and ~5 events per ticket). Target: p95 ≤ 75 ms "
                  "(counts ≤ 150 ms).", "",
                  "| tickets | think ms | request | req/s | errors | p50 ms | p95 ms | p95 spread | target |",

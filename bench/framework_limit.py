@@ -1,7 +1,7 @@
 """The framework's own limit on this machine: how fast can Flask + gunicorn answer at all?
 
 Two pages with no Mesa code behind them, served exactly as the benchmarks serve Mesa (gunicorn, gthread,
-2 workers × 2 threads, `bench/_http.py`) and loaded with the same closed-loop client (16 clients, no pause,
+the workers and threads of `bench/_http.py`) and loaded with the same closed-loop client (16 clients, no pause,
 i.e. saturation):
 - `/bare`: a view returning a short string (routing, WSGI, HTTP: the floor of every request);
 - `/table`: a Jinja page extending a layout and rendering a 50-row table (a typical list page, no database).

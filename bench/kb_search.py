@@ -7,8 +7,8 @@ Figures (medians of the runs; the machine is shared, so each figure is the media
    search in another process finds it, through the web app's throttled check (`KbIndex.refresh`).
 3. In-process latency at 10,000 articles, p50/p95 per query kind (plain, typo, phrase); warm (the
    per-term caches filled, as in a running worker) and the first, cold pass separately.
-4. HTTP: gunicorn on 127.0.0.1 (2 workers: one per core) serving the live-search fragment
-   (`GET /kb/search?q=…` with HX-Request) to 16 concurrent clients for a bounded time; p50/p95/p99.
+4. HTTP: gunicorn on 127.0.0.1 (2 workers × 2 threads, as its recorded figures were measured) serving the
+   live-search fragment (`GET /kb/search?q=…` with HX-Request) to 16 concurrent clients for a bounded time; p50/p95/p99.
    Clients pause like typists (the 250 ms debounce) by default; `--think-ms 0` measures saturation.
 
 Usage: python bench/kb_search.py [--articles 10000] [--seconds 20] [--think-ms 250] [--no-write]
@@ -149,7 +149,7 @@ def live_search_request(rng: random.Random, _client: int, _step: int) -> tuple[s
 def http_benchmark(kb_dir: Path, index_dir: Path, args) -> dict[str, dict[str, float]]:
     results = {}
     with tempfile.TemporaryDirectory() as instance, \
-            gunicorn("app:app", kb_server_env(kb_dir, index_dir, Path(instance)), workers=2) as port:
+            gunicorn("app:app", kb_server_env(kb_dir, index_dir, Path(instance)), workers=2, threads=2) as port:
         for think in dict.fromkeys([args.think_ms, 0.0]):
             results[f"think {think:g} ms"] = http_load(port, live_search_request, clients=16, seconds=args.seconds,
                                                        think_ms=think, warmup=WARMUP)

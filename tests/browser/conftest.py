@@ -91,7 +91,7 @@ def gunicorn_server(app, journey_kb, tmp_path):
     port = _free_port()
     log = (tmp_path / "gunicorn.log").open("w")
     process = subprocess.Popen(
-        # as `make run` serves it, on a free port
+        # several workers like `make run`, more threads each (the journeys poll presence and counts), a free port
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
          "--worker-class", "gthread", "--access-logfile", "-", "app:app"],
         cwd=REPO, env=_portal_environment(app.config), stdout=log, stderr=subprocess.STDOUT)
