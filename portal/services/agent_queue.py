@@ -17,14 +17,26 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy import DateTime, exists, func, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
 from portal.errors import N_, Invalid
-from portal.models import CHANNELS, PRIORITIES, Category, Group, Message, SatisfactionRating, Ticket, TicketTag, User
+from portal.models import (
+    CHANNELS,
+    PRIORITIES,
+    Category,
+    Group,
+    Message,
+    SatisfactionRating,
+    SearchLog,
+    Ticket,
+    TicketTag,
+    User,
+)
 from portal.models.reports import TicketMetric
+from portal.services.content_gaps import SAW_SUGGESTIONS_WINDOW
 from portal.services.reports import DUE_SOON, day_start, mine_or_my_groups
 
 if TYPE_CHECKING:
@@ -77,6 +89,7 @@ MEASURE_LABELS = {
     "resolution_measured": N_("Resolution target measured"),
     "reopened": N_("Reopened"),
     "one_touch": N_("Exactly one agent reply"),
+    "after_suggestions": N_("Filed after seeing suggestions"),
 }
 
 
@@ -258,7 +271,9 @@ def _report_conditions(filters: Filters, *, now: datetime) -> list[ColumnElement
         conditions.append(Ticket.sla_due_at <= now)
     elif filters.sla == "due_soon":
         conditions += [Ticket.sla_due_at > now, Ticket.sla_due_at <= now + DUE_SOON]
-    if filters.measure in MEASURE_LABELS:
+    if filters.measure == "after_suggestions":
+        conditions.append(_filed_after_suggestions())
+    elif filters.measure in MEASURE_LABELS:
         conditions.append(exists().where(TicketMetric.ticket_id == Ticket.id, _measures(now)[filters.measure]))
     return conditions
 
@@ -281,6 +296,37 @@ class Segment:
     lacks: str = ""
     statuses: tuple[str, ...] | None = None
     own_index: bool = False
+
+
+def _filed_after_suggestions() -> ColumnElement[bool]:
+    """The self-service figure's tickets (report_selfservice): the requester searched and got results in the
+    window before filing."""
+    return exists().where(
+        SearchLog.user_id == Ticket.requester_id, SearchLog.result_count > 0,
+        SearchLog.created_at <= Ticket.created_at,
+        SearchLog.created_at >= _SecondsBefore(Ticket.created_at, int(SAW_SUGGESTIONS_WINDOW.total_seconds())))
+
+
+class _SecondsBefore(FunctionElement):
+    """A moment some seconds before a datetime column, in each database's own date arithmetic."""
+
+    inherit_cache = True
+    type = DateTime()
+
+    def __init__(self, column, seconds: int) -> None:
+        super().__init__(column)
+        self.seconds = int(seconds)
+
+
+@compiles(_SecondsBefore)
+def _compile_seconds_before(element, compiler, **kw) -> str:
+    return f"({compiler.process(element.clauses, **kw)} - interval '{element.seconds} seconds')"
+
+
+@compiles(_SecondsBefore, "sqlite")
+def _compile_seconds_before_sqlite(element, compiler, **kw) -> str:
+    # the same text form as SQLAlchemy stores, to the millisecond
+    return f"strftime('%Y-%m-%d %H:%M:%f', {compiler.process(element.clauses, **kw)}, '-{element.seconds} seconds')"
 
 
 class _Unindexed(FunctionElement):

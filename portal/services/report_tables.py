@@ -224,7 +224,7 @@ def _kb_tables(kb: SelfService, q: QueueLinks) -> list[Table]:
                      (N_("Self-service score (article views per ticket)"),
                       round(kb.score, 2) if kb.score is not None else None),
                      (N_("Deflection rate"), _percent(kb.deflection_rate))],
-                    [{}, {}, {}, {}, {1: Link(created)}, {}, {}])
+                    [{}, {}, {}, {1: Link({**created, "measure": "after_suggestions"})}, {1: Link(created)}, {}, {}])
 
     def counted(name: str, title: str, first: str, rows, kind: str = "text") -> Table:
         return Table(name, title, [Column(first, kind), Column(N_("Count"))], list(rows))

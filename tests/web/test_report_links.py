@@ -21,7 +21,8 @@ target of 60 minutes and a resolution target of 480 (calendar minutes). Billing'
 For an admin over the week: created 7 (A1 A2 A3 A4 A5 A8 A9), solved 4 (A1 A2 A6 A9), first replies 5,
 first-reply target met 4 of 6 measured (A4 is late unanswered; A5 is not due yet), resolution met 2 of 4 (A1 240,
 A9 120; A2 1440 and A6 six days missed), reopened 1, one touch 3 (A1 A6 A9), ratings 3 of which 2 good;
-backlog 5 (A3 A4 A5 A8 A10), unassigned 2, breached 1, due within the hour 1.
+backlog 5 (A3 A4 A5 A8 A10), unassigned 2, breached 1, due within the hour 1; filed after seeing suggestions 2
+(A3 A4: Cleo's searches below).
 """
 
 from __future__ import annotations
@@ -33,7 +34,16 @@ from html.parser import HTMLParser
 
 import pytest
 
-from portal.models import Category, Group, Message, SatisfactionRating, SlaPolicy, Ticket, TicketEvent
+from portal.models import (
+    Category,
+    Group,
+    Message,
+    SatisfactionRating,
+    SearchLog,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+)
 from portal.services import agent_queue
 from tests.conftest import login
 
@@ -103,6 +113,11 @@ def week(db, make, frozen):
     ticket("A9", at(18, 10), status="solved", assignee=ben, group=network, first_reply=at(18, 10, 5),
            solved=at(18, 12))
     ticket("A10", at(14, 10), status="on_hold", assignee=ben)
+    # Cleo searched before filing A3 (30 min before) and A4 (30 min), found nothing before A8, and searched
+    # 2 h 30 before A9 (outside the two-hour window): two tickets "filed after seeing suggestions".
+    for when, results in ((at(18, 7, 30), 3), (at(19, 8, 30), 0), (at(19, 16), 2)):
+        db.add(SearchLog(query="router", normalized_query="router", lang="en", result_count=results,
+                         user_id=customer.id, created_at=when, updated_at=when))
     db.commit()  # the reports' rollup is written in this commit
     return {"ann": ann, "ben": ben, "billing": billing, "network": network, "invoices": invoices,
             "tickets": tickets}
@@ -244,6 +259,8 @@ def test_the_numbers_are_the_ones_worked_out_by_hand(client, week, admin_user):
     assert tickets_of(None, "sla=due_soon") == ("1", refs("A5"))
     assert tickets_of("table-backlog_group", "group=none") == ("2", refs("A5", "A10"))
     assert tickets_of("table-daily", "solved_from=2026-11-18", "solved_to=2026-11-18") == ("2", refs("A2", "A9"))
+    # searched with results 30 min before A3 and A4; no results before A8; 2 h 30 before A9 is too long ago
+    assert tickets_of("table-self_service", "measure=after_suggestions") == ("2", refs("A3", "A4"))
 
 
 def test_each_count_of_the_period_tables_is_a_link(client, week, admin_user):
