@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -26,3 +27,19 @@ def confirmation_path(message: EmailMessage) -> str:
 
 def last_confirmation_path(app, recipient: str) -> str:
     return confirmation_path(outbox_messages(app, recipient)[-1])
+
+
+def sent_notifications(db, *where, expected: int, seconds: float = 30) -> list:
+    """The notifications matching `where` once `expected` of them are sent, or when the time is up: a server sends
+    a request's mail after its response has gone out, so a test that has its answer may be a moment early."""
+    from sqlalchemy import select
+
+    from portal.models import Notification
+
+    deadline = time.monotonic() + seconds
+    while True:
+        db.commit()  # a new snapshot: the server's commits since
+        rows = db.scalars(select(Notification).where(*where).order_by(Notification.id)).all()
+        if sum(row.status == "sent" for row in rows) >= expected or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.05)

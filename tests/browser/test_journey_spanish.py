@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.models import Notification, Ticket
 from tests.browser.test_journey_agent import log_in, send_from_composer
-from tests.outbox import confirmation_path, outbox_messages
+from tests.outbox import confirmation_path, outbox_messages, sent_notifications
 
 PASSWORD = "una frase de paso bastante larga"
 
@@ -82,8 +82,7 @@ def test_a_spanish_customer_gets_everything_in_spanish(javascript, gunicorn_serv
     expect(page.locator(".ticket-row", has_text="No puedo entrar")).to_be_visible()
     step("mis-solicitudes", page)
 
-    db.expire_all()
-    to_customer = db.scalars(select(Notification).where(Notification.recipient_email == "lucia@example.com")).all()
+    to_customer = sent_notifications(db, Notification.recipient_email == "lucia@example.com", expected=2)
     # a reply sent as Pending is one e-mail ("we need your reply"), not two
     assert [(n.kind, n.language, n.status) for n in to_customer] == [
         ("ticket_created", "es", "sent"), ("status_pending", "es", "sent")]
