@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from portal import create_app
@@ -19,17 +17,6 @@ from tests.factories import DEFAULT_PASSWORD, Factory
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-
-
-class ClosingClient(FlaskClient):
-    """Closes each response as a WSGI server does once it has sent it, so what runs after the response (the mail
-    a request queued) has happened when the test reads the answer."""
-
-    def open(self, *args, buffered: bool = True, **kwargs):
-        return super().open(*args, buffered=buffered, **kwargs)
-
-
-Flask.test_client_class = ClosingClient
 
 
 def _postgres_url(base: str, schema: str) -> str:

@@ -30,8 +30,8 @@ def last_confirmation_path(app, recipient: str) -> str:
 
 
 def sent_notifications(db, *where, expected: int, seconds: float = 30) -> list:
-    """The notifications matching `where` once `expected` of them are sent, or when the time is up: a server sends
-    a request's mail after its response has gone out, so a test that has its answer may be a moment early."""
+    """The notifications matching `where` once `expected` of them are sent, or when the time is up (a test reading
+    what a server it drives has committed should not depend on the moment it looks)."""
     from sqlalchemy import select
 
     from portal.models import Notification

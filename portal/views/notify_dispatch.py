@@ -1,8 +1,7 @@
 """The outbox's Flask side: render queued `Notification` rows and send them.
 
-Services only insert rows (see `portal/services/notifications.py`). The rows a request queued are sent once
-its view has committed and its response has gone out (tests' clients are buffered, so they see the mail as soon
-as the request returns); `flask --app app mail flush` sends whatever is
+Services only insert rows (see `portal/services/notifications.py`). After a request, `after_request` sends
+the rows that request queued, once the view has committed; `flask --app app mail flush` sends whatever is
 still owed (the SMTP server was down, the process died). Every row is claimed with an atomic UPDATE in a
 session of our own, committed before the mail goes out, so two processes never send the same row, and the
 request's own session is never committed by us.
@@ -62,26 +61,17 @@ def init_app(app: Flask) -> None:
 
 
 def _send_what_the_request_queued(response: Response) -> Response:
-    """Runs after the view returned, i.e. after it committed, and sends once the response has gone out: the
-    person who clicked does not wait for the mail to be composed and handed to the server. Never raises: the
-    action has been saved already, and whatever is not sent (the process dies first, the server is down) stays
-    queued for `mail flush`."""
+    """Runs after the view returned, i.e. after it committed. Never raises: the action has been saved
+    already, and whatever is not sent now stays queued for `mail flush`."""
     session = g.get("db_session")
     queued = session.info.pop("queued_notifications", None) if session is not None else None
-    # committed rows are persistent; the rows of a rolled-back transaction became transient
-    ids = [row.id for row in queued or () if inspect(row).persistent]
-    if ids:
-        app = current_app._get_current_object()
-        response.call_on_close(lambda: _dispatch_in(app, ids))
+    if queued:
+        try:
+            # committed rows are persistent; the rows of a rolled-back transaction became transient
+            dispatch([row.id for row in queued if inspect(row).persistent])
+        except Exception:
+            log.exception("Dispatching notifications failed; `flask mail flush` will retry them")
     return response
-
-
-def _dispatch_in(app: Flask, ids: list[int]) -> None:
-    try:
-        with app.app_context():
-            dispatch(ids)
-    except Exception:
-        log.exception("Dispatching notifications failed; `flask mail flush` will retry them")
 
 
 def ticket_links() -> TicketLinks:

@@ -59,7 +59,6 @@ def test_fifty_customers_file_tickets_at_once(portal, visitors, crowd, db, smtp_
     assert {t.requester.email for t in tickets} == {c.email for c in customers}
     assert all(len(t.messages) == 1 and "smoke everywhere" in t.messages[0].body for t in tickets)
 
-    # each worker sends a request's mail once the response has gone out: give the last ones a moment
     sent_notifications(db, Notification.kind == "ticket_created", expected=50)
     portal.flask("mail", "flush")  # whatever the requests could not send (none expected) goes now
     confirmations = Counter(m["To"].addresses[0].addr_spec for m in smtp_server.messages

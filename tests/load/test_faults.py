@@ -226,8 +226,7 @@ def test_ticket_actions_succeed_while_smtp_is_down_and_mail_follows_once(portal,
     response = desk.post(f"/agent/tickets/{ref}/messages",
                          {"body": "Please unplug it for ten seconds.", "visibility": "public", "action": "send"})
     assert response.status_code == 303
-    _until_no_mail_is_being_sent(db)  # the worker tries once the response has gone out, and fails
-    owed = db.scalars(select(Notification).where(Notification.recipient_email == customer.email)).all()
+    owed = _until_each_mail_was_tried(db, customer.email)  # and the mail server is down
     assert {n.kind for n in owed} >= {"ticket_created", "public_reply"}
     assert all(n.status == "queued" for n in owed)  # saved, not lost, not given up
     assert "Please unplug it for ten seconds." in desk.get(f"/agent/tickets/{ref}").text
@@ -235,7 +234,6 @@ def test_ticket_actions_succeed_while_smtp_is_down_and_mail_follows_once(portal,
     down = portal.flask("mail", "flush", check=False)
     assert down.returncode != 0 and "not answering" in down.stderr
 
-    _until_no_mail_is_being_sent(db)
     smtp_server.start()
     portal.flask("mail", "flush")
     portal.flask("mail", "flush")  # a second run (cron) finds nothing left to send
@@ -246,10 +244,16 @@ def test_ticket_actions_succeed_while_smtp_is_down_and_mail_follows_once(portal,
     assert {n.status for n in db.scalars(select(Notification))} == {"sent"}
 
 
-def _until_no_mail_is_being_sent(db, seconds: float = 30) -> None:
+def _until_each_mail_was_tried(db, recipient: str, seconds: float = 10) -> list[Notification]:
+    """The recipient's notifications once the server has tried each and none is being sent (a try that found the
+    database busy leaves the row for `mail flush`, so after `seconds` an untried row is accepted)."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while True:
         db.commit()  # a new snapshot: the server's commits since
-        if not db.scalars(select(Notification).where(Notification.status == "sending")).all():
-            return
+        rows = db.scalars(select(Notification).where(Notification.recipient_email == recipient)).all()
+        sending = any(row.status == "sending" for row in rows)
+        if rows and not sending and (all(row.attempts >= 1 for row in rows) or time.monotonic() > deadline):
+            return rows
+        if time.monotonic() > deadline + 30:
+            return rows
         time.sleep(0.05)
