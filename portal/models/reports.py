@@ -32,7 +32,18 @@ REPORT_INDEXES = (
 FILTER_COLUMNS = ("assignee_id", "group_id", "channel", "category_id", "language", "priority")
 
 
-class TicketMetric(Base):
+class _TicketFilters:
+    """Copies of the ticket's filter columns (FILTER_COLUMNS), so that a filtered period never joins the tickets."""
+
+    group_id: Mapped[int | None] = mapped_column(Integer)
+    assignee_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(8))
+    category_id: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8))
+    priority: Mapped[str] = mapped_column(String(8))
+
+
+class TicketMetric(_TicketFilters, Base):
     """One ticket as the dashboard measures it (docs/metrics.md). Derived data: `flask --app app reports
     rebuild` recomputes every row from the tickets, their events and their messages."""
 
@@ -50,13 +61,6 @@ class TicketMetric(Base):
     created_on: Mapped[date] = mapped_column(Date)
     solved_at: Mapped[datetime | None] = mapped_column()
     solved_on: Mapped[date | None] = mapped_column(Date)
-    # Copies of the ticket's filter columns, so that a filtered period never joins the tickets.
-    group_id: Mapped[int | None] = mapped_column(Integer)
-    assignee_id: Mapped[int | None] = mapped_column(Integer)
-    channel: Mapped[str] = mapped_column(String(8))
-    category_id: Mapped[int | None] = mapped_column(Integer)
-    language: Mapped[str] = mapped_column(String(8))
-    priority: Mapped[str] = mapped_column(String(8))
     # Minutes on the clock of the ticket's SLA policy (business minutes when it counts business hours).
     first_reply_minutes: Mapped[float | None] = mapped_column(Float)
     # Answered with a first-reply target: met or not. Unanswered with a target: the moment after which it is
@@ -69,7 +73,7 @@ class TicketMetric(Base):
     agent_replies: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ReplyMetric(Base):
+class ReplyMetric(_TicketFilters, Base):
     """A public reply by an agent or admin, with its ticket's filter columns: the per-agent reply counts of a
     period without joining the messages to their tickets and authors. Kept with `TicketMetric`."""
 
@@ -80,9 +84,3 @@ class ReplyMetric(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column()
     author_id: Mapped[int] = mapped_column(Integer)
-    group_id: Mapped[int | None] = mapped_column(Integer)
-    assignee_id: Mapped[int | None] = mapped_column(Integer)
-    channel: Mapped[str] = mapped_column(String(8))
-    category_id: Mapped[int | None] = mapped_column(Integer)
-    language: Mapped[str] = mapped_column(String(8))
-    priority: Mapped[str] = mapped_column(String(8))

@@ -63,9 +63,9 @@ def sign_up(session: Session, *, email: str, name: str, password: str, locale: s
     return SignUp(existing, awaits_confirmation=False)
 
 
-def confirm(session: Session, links: ConfirmationLinks, token: str, *, now: datetime) -> tuple[User, str | None]:
-    """The owner followed the link: the account works from now on. Returns it and where the sign-up was going."""
-    user, payload = links.load(session, token, now=now)
+def confirm(user: User, link: dict) -> str | None:
+    """The owner followed the link (`ConfirmationLinks.load` gave its account and values): the account works from
+    now on. Returns where the sign-up was going."""
     user.verified = True
-    next_target = payload.get("next")
-    return user, next_target if isinstance(next_target, str) else None
+    next_target = link.get("next")
+    return next_target if isinstance(next_target, str) else None

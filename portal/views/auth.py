@@ -133,13 +133,13 @@ def confirm_address(token: str) -> Page:
     """The link shows a button: mail scanners that open every link in a message must not confirm for the owner."""
     links = confirmation_links()
     try:
-        user, _payload = links.load(db_session(), token, now=utcnow())
+        user, link = links.load(db_session(), token, now=utcnow())
     except InvalidLink as exc:
         return render_template("auth/confirm_invalid.html", reason=exc.message), 400
     form = ConfirmForm()
     if not form.validate_on_submit():
         return render_template("auth/confirm_address.html", form=form, user=user, token=token), _status()
-    user, next_target = registration.confirm(db_session(), links, token, now=utcnow())
+    next_target = registration.confirm(user, link)
     db_session().commit()
     login_user(user)
     flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
