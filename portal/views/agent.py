@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 
 from portal.clock import utcnow
 from portal.errors import Conflict, DomainError, Invalid
-from portal.extensions import db_session
+from portal.extensions import db_session, request_translations
 from portal.markdown_render import render_markdown
 from portal.models import PRIORITIES, Group, User
 from portal.search import QueryTooLong
@@ -61,7 +61,7 @@ def init_app(app: Flask) -> None:
 
 @bp.app_template_global("agent_status_label")
 def _status_label(status: str) -> str:
-    return _(agent_label(status))
+    return request_translations().ugettext(agent_label(status))  # a page shows dozens: the quick way
 
 
 @bp.app_template_global("queue_row_text")

@@ -47,3 +47,14 @@ def test_recipient_language_is_their_choice_else_the_default(app, make):
         assert recipient_language(make.user(locale=None)) == "en"
         app.config["DEFAULT_LANGUAGE"] = "es"
         assert recipient_language(make.user(locale=None)) == "es"
+
+
+def test_a_mail_in_the_recipients_language_leaves_the_page_in_the_agents(app, alice):
+    # An agent working in Spanish answers an English customer: the page goes on in Spanish, the mail is English.
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        page = app.jinja_env.from_string("{{ _('Log out') }} · {{ ngettext('%(num)d ticket', '%(num)d tickets', 2) }}")
+        before = page.render()
+        email = render_email("confirm_address", "en", user=alice, **TEMPLATES["confirm_address"])
+        after = page.render()
+    assert before == after == "Cerrar sesión · 2 solicitudes"
+    assert email.subject == "Confirm your e-mail address for Mesa"
