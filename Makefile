@@ -44,7 +44,7 @@ run: demo ## Serve the portal with gunicorn on http://$(HOST):$(PORT)
 	@echo "    admin      admin@example.com"
 	@echo "  Ctrl-C stops it."
 	@echo ""
-	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --worker-class gthread \
+	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) \
 		--access-logfile - --graceful-timeout 5 'app:app'
 
 test: translations ## Run the whole test suite

@@ -24,6 +24,11 @@ GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 # are CPU work in Python, and threads of one process take turns on its GIL: at 1M tickets, 16 clients pausing
 # 250 ms, two interleaved runs each, queue page 1 p95 was 263 and 117 ms with 2 workers x 2 threads, 78 and 67 ms
 # with 4 x 1 (p50 65 and 33 ms against 23 and 21 ms).
+# With one thread, gunicorn's sync worker, not gthread: a gthread worker goes on accepting connections while its
+# one thread is busy and keeps each keep-alive connection, so some clients queue behind a busy worker while
+# another is idle. A sync worker takes a connection only when it is free and closes it after the response. At
+# 1M tickets, 16 clients without pause: queue page 1 p95 404 -> 120 ms, workspace 404 -> 132 ms, 106 -> 161 req/s.
+# (With THREADS above 1 gunicorn itself runs gthread.)
 WORKERS, THREADS = 4, 1
 
 # (the client's rng, its number, how many it sent before) -> (path, headers) of a GET, or
@@ -46,7 +51,7 @@ def start_gunicorn(app_spec: str, port: int, env: dict[str, str], *, workers: in
                    threads: int = THREADS) -> subprocess.Popen:
     """`app_spec` (e.g. `app:app`) served from the repository root; returns once the port accepts connections."""
     command = [str(GUNICORN), "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning", app_spec]
+               "--threads", str(threads), "--log-level", "warning", app_spec]
     process = subprocess.Popen(command, env={**os.environ, **env})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

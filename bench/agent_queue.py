@@ -205,7 +205,8 @@ def main() -> None:
         rows += summary_rows(tickets, runs)
     if not args.no_write:
         lines = ["## Agent desk (`bench/agent_queue.py`)", "",
-                 f"gunicorn {WORKERS} workers × {THREADS} thread(s) (gthread), {args.clients} concurrent clients "
+                 f"gunicorn {WORKERS} workers × {THREADS} thread(s) ({'sync' if THREADS == 1 else 'gthread'}), "
+                 f"{args.clients} concurrent clients "
                  f"each sending one request at a time, {args.seconds:g} s per run after a {WARMUP:g} s warm-up, "
                  f"{args.repeat} runs per figure: medians of the runs, spread = min–max of the runs' p95. "
                  "\"think\" is each client's pause between requests (±50 %): 250 ms is a busy agent clicking "

@@ -1,6 +1,6 @@
 """The framework's own limit on this machine: how fast can Flask + gunicorn answer at all?
 
-Two pages with no Mesa code behind them, served exactly as the benchmarks serve Mesa (gunicorn, gthread,
+Two pages with no Mesa code behind them, served exactly as the benchmarks serve Mesa (gunicorn with
 the workers and threads of `bench/_http.py`) and loaded with the same closed-loop client (16 clients, no pause,
 i.e. saturation):
 - `/bare`: a view returning a short string (routing, WSGI, HTTP: the floor of every request);
@@ -135,7 +135,8 @@ def report(figures: dict[str, list[dict]], args) -> str:
     limit = statistics.median(run["req/s"] for run in figures["Flask `/table` (Jinja, 50 rows)"])
     load = os.getloadavg()[0]
     lines = [SECTION_TITLE, "",
-             f"gunicorn gthread {WORKERS} workers × {THREADS} threads on 127.0.0.1, {CLIENTS} clients without pause "
+             f"gunicorn {'sync' if THREADS == 1 else 'gthread'} {WORKERS} workers × {THREADS} threads "
+             f"on 127.0.0.1, {CLIENTS} clients without pause "
              f"(saturation), {args.seconds:g} s per run after a {WARMUP:g} s warm-up, {args.repeats} runs per page: "
              "median (min–max). Same server settings and client (`bench/_http.py`) as the HTTP part of "
              f"`bench/kb_search.py`. 2-core machine shared with other work (load average {load:.1f} at the end).",
