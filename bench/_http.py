@@ -4,7 +4,6 @@ different benchmarks are measured the same way and can be divided by each other.
 
 from __future__ import annotations
 
-import gc
 import http.client
 import os
 import random
@@ -17,6 +16,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from portal import heap
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
@@ -118,14 +119,12 @@ def http_load(port: int, next_request: NextRequest, *, clients: int, seconds: fl
 
     # The clients share this process with whatever the benchmark loaded (often the whole app, to look up test
     # data): a full garbage collection of that heap would stop every client at once and count as server time.
-    gc.collect()
-    gc.freeze()
+    heap.settle()
     threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    gc.unfreeze()
     if not latencies:
         return {"requests": 0, "errors": errors[0], "req/s": 0.0, "p50": float("nan"), "p95": float("nan"),
                 "p99": float("nan")}
