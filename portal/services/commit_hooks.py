@@ -47,3 +47,27 @@ def before_commit(session_factory, remember: Callable[[Session], Iterable[Item]]
     event.listen(session_factory, "after_flush", gather)
     event.listen(session_factory, "before_commit", run)
     event.listen(session_factory, "after_transaction_end", forget)
+
+
+def after_commits_changing(session_factory, classes: tuple[type, ...], act: Callable[[], object]) -> None:
+    """Call `act()` after each commit of a `session_factory` session that added, changed or deleted an instance
+    of `classes`, through the unit of work or a bulk UPDATE/DELETE: for caches of this process to drop what
+    the commit made stale."""
+    key = f"commit_hooks.changed.{act.__module__}.{act.__qualname__}.{id(act)}"
+
+    def note_flush(session: Session, _flush_context) -> None:
+        if any(isinstance(item, classes) for item in (*session.new, *session.dirty, *session.deleted)):
+            session.info[key] = True
+
+    def note_statement(state) -> None:  # bulk statements bypass the flush
+        if (state.is_update or state.is_delete) and any(
+                getattr(mapper, "class_", None) in classes for mapper in state.all_mappers):
+            state.session.info[key] = True
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(key, False):
+            act()
+
+    event.listen(session_factory, "after_flush", note_flush)
+    event.listen(session_factory, "do_orm_execute", note_statement)
+    event.listen(session_factory, "after_commit", after_commit)

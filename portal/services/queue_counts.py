@@ -13,16 +13,14 @@ import threading
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from portal.models import Ticket, User
 from portal.services import agent_queue
+from portal.services.commit_hooks import after_commits_changing
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
-
-_CHANGED = "queue_counts.tickets_changed"
-
 
 class CountsCache:
     def __init__(self, max_age: timedelta) -> None:
@@ -32,14 +30,14 @@ class CountsCache:
         self._entries: dict[tuple[str, int | None], tuple[int, datetime, int]] = {}
 
     def watch(self, factory: sessionmaker) -> None:
-        """Forget the counts when a session of `factory` commits a change to tickets."""
-        event.listen(factory, "after_flush", self._note_flush)
-        event.listen(factory, "do_orm_execute", self._note_statement)
-        event.listen(factory, "after_commit", self._after_commit)
+        """Forget the counts when a session of `factory` commits a change to tickets (bulk UPDATEs too: the
+        guided "next ticket" assigns with one)."""
+        after_commits_changing(factory, (Ticket,), self.forget)
 
-    def counts(self, session: Session, agent: User, *, now: datetime) -> dict[str, int]:
+    def counts(self, session: Session, agent: User, *, now: datetime,
+               views: list[agent_queue.View] | None = None) -> dict[str, int]:
         result = {}
-        for view in (v for v in agent_queue.views_for(agent) if v.counted):
+        for view in (v for v in views or agent_queue.views_for(agent) if v.counted):
             key = (view.key, agent.id if view.key == "mine" else None)
             with self._lock:
                 generation, kept = self._generation, self._entries.get(key)
@@ -57,16 +55,3 @@ class CountsCache:
         with self._lock:
             self._generation += 1
             self._entries.clear()
-
-    def _note_flush(self, session: Session, _context: object) -> None:
-        if any(isinstance(item, Ticket) for item in (*session.new, *session.dirty, *session.deleted)):
-            session.info[_CHANGED] = True
-
-    def _note_statement(self, state) -> None:  # bulk UPDATEs (guided "next ticket") bypass the flush
-        if (state.is_update or state.is_delete) and any(
-                getattr(m, "class_", None) is Ticket for m in state.all_mappers):
-            state.session.info[_CHANGED] = True
-
-    def _after_commit(self, session: Session) -> None:
-        if session.info.pop(_CHANGED, False):
-            self.forget()

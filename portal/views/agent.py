@@ -21,6 +21,7 @@ from portal.models import PRIORITIES, Group, User
 from portal.search import QueryTooLong
 from portal.services import agent_desk, agent_notifications, agent_queue, canned, notifications, tickets
 from portal.services.attachments import AttachmentStore, Upload
+from portal.services.desk_lists import DeskLists, Lists
 from portal.services.queue_counts import CountsCache
 from portal.status import agent_label
 from portal.views.access import agent_required
@@ -41,9 +42,13 @@ BULK_VALUE_FIELDS = {"assign": "assign_to", "status": "set_status", "priority": 
 def init_app(app: Flask) -> None:
     from portal.views import notify_dispatch
 
-    counts_cache = CountsCache(timedelta(seconds=float(app.config["QUEUE_COUNTS_MAX_AGE"])))
+    max_age = timedelta(seconds=float(app.config["QUEUE_COUNTS_MAX_AGE"]))
+    counts_cache = CountsCache(max_age)
     counts_cache.watch(app.extensions["sessionmaker"])
     app.extensions["queue_counts"] = counts_cache
+    lists = DeskLists(max_age)
+    lists.watch(app.extensions["sessionmaker"])
+    app.extensions["desk_lists"] = lists
 
     # Agent e-mails go through the customers' outbox, with their own template.
     for kind in agent_notifications.KINDS:
@@ -97,15 +102,16 @@ def queue() -> Response:
     except Invalid as exc:
         error = exc
         page = agent_queue.Page([], None, "open" if exc.details.get("field") == "view" else view, sort)
-    context = dict(page=page, views=agent_queue.views_for(me), agents=agent_queue.agents(session),
-                   groups=agent_queue.groups(session), categories=agent_queue.categories(session),
+    lists = _lists()
+    views = agent_queue.views_for(me, lists.groups_of(me.id))
+    context = dict(page=page, views=views, agents=lists.agents, groups=lists.groups, categories=lists.categories,
                    query=_query_args(), priorities=PRIORITIES, row_text=queue_row_text(),
                    measures=agent_queue.MEASURE_LABELS, error=translate_domain_message(error) if error else None,
                    error_field=error.details.get("field") if error else None)
     status = 422 if error else 200
     if is_htmx() and request.headers.get("HX-Target") == "queue-results":
         return vary_on_htmx(Response(render_template("agent/_queue_results.html", **context), status=status))
-    context["counts"] = _counts_cache().counts(session, me, now=now)
+    context["counts"] = _counts_cache().counts(session, me, now=now, views=views)
     return vary_on_htmx(Response(render_template("agent/queue.html", **context), status=status))
 
 
@@ -127,8 +133,9 @@ def _queue_url(**changes: object) -> str:
 def counts() -> Response:
     """The sidebar's counts. It is asked with the queue's arguments, so that its links keep the filters."""
     session, me = db_session(), _me()
+    views = agent_queue.views_for(me, _lists().groups_of(me.id))
     return vary_on_htmx(Response(render_template(
-        "agent/_counts.html", views=agent_queue.views_for(me), counts=_counts_cache().counts(session, me, now=utcnow()),
+        "agent/_counts.html", views=views, counts=_counts_cache().counts(session, me, now=utcnow(), views=views),
         page=None, current_view=request.args.get("view", "open"), query=_query_args())))
 
 
@@ -154,8 +161,9 @@ def bulk() -> Response | tuple[str, int]:
     if refused:
         message += " " + _("Not changed: %(refs)s.", refs=", ".join(ref for ref, _m in refused))
     if is_htmx():
-        return render_template("agent/_bulk_result.html", rows=changed, message=message, error=bool(refused),
-                               agents=agent_queue.agents(session))
+        now = utcnow()
+        return render_template("agent/_bulk_result.html", message=message, error=bool(refused),
+                               rows=[agent_queue.QueueRow.of(ticket, now=now) for ticket in changed])
     flash(message, "error" if refused else "success")
     return redirect(back, 303)
 
@@ -195,9 +203,9 @@ def _workspace(ticket, *, form: ComposerForm | None = None, **extra: object) -> 
 def _side_panel(ticket, **extra: object) -> dict[str, object]:
     """What `agent/_side_panel.html` shows: a side-panel change answers with this alone, not the whole
     conversation (the status change is the agents' most frequent click)."""
-    session = db_session()
+    session, lists = db_session(), _lists()
     return dict(
-        ticket=ticket, agents=agent_queue.agents(session), groups=agent_queue.groups(session),
+        ticket=ticket, agents=lists.agents, groups=lists.groups,
         requester_tickets=agent_desk.requester_tickets(session, ticket),
         linked=agent_desk.linked_tickets(session, ticket), sent_articles=canned.sent_articles(session, ticket),
         fields=_field_rows(ticket), current_user=_me(), **extra,
@@ -233,7 +241,7 @@ def take(ref: str) -> Response | tuple[str, int]:
         session.rollback()
         return _conflict_answer(ticket, exc)
     if is_htmx() and (request.headers.get("HX-Target") or "").startswith("ticket-"):
-        return render_template("agent/_ticket_row.html", ticket=ticket, agents=agent_queue.agents(session))
+        return render_template("agent/_ticket_rows.html", rows=[agent_queue.QueueRow.of(ticket, now=utcnow())])
     flash(_("You took %(ref)s.", ref=ticket.ref), "success")
     return _to_workspace(ticket)
 
@@ -412,6 +420,10 @@ def _me() -> User:
 
 def _counts_cache() -> CountsCache:
     return current_app.extensions["queue_counts"]
+
+
+def _lists() -> Lists:
+    return current_app.extensions["desk_lists"].get(db_session(), now=utcnow())
 
 
 def _uploads() -> list[Upload]:

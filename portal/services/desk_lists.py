@@ -1,0 +1,95 @@
+"""The agent desk's short lists: the active agents, the groups, the categories, and each agent's groups.
+
+Every queue page and workspace offers them in its selects and sidebar: four queries and a few dozen ORM
+objects a page, though only an admin's edit changes them. They are kept per process as plain snapshots for
+`max_age`, and dropped at once when this process commits a change to users, groups or categories; other
+processes see such a change within `max_age`, as they see the queue counts.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from portal.models import Category, Group, User, group_members
+from portal.services.commit_hooks import after_commits_changing
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """An agent or a group, as a select shows it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryName:
+    id: int
+    name_en: str
+    name_es: str | None
+
+    def name(self, lang: str) -> str:  # as Category.name
+        return self.name_es if lang == "es" and self.name_es else self.name_en
+
+
+@dataclass(frozen=True)
+class Lists:
+    agents: tuple[Named, ...]  # active agents and admins, by name
+    groups: tuple[Named, ...]  # by name
+    categories: tuple[CategoryName, ...]  # retired ones too: old tickets keep theirs
+    memberships: dict[int, tuple[Named, ...]]  # an agent's id: their groups, by name
+    read_at: datetime
+
+    def groups_of(self, agent_id: int) -> tuple[Named, ...]:
+        return self.memberships.get(agent_id, ())
+
+
+def read(session: Session, *, now: datetime) -> Lists:
+    agents = tuple(Named(*row) for row in session.execute(
+        select(User.id, User.name).where(User.role.in_(("agent", "admin")), User.active.is_(True))
+        .order_by(User.name)))
+    groups = tuple(Named(*row) for row in session.execute(select(Group.id, Group.name).order_by(Group.name)))
+    categories = tuple(CategoryName(*row) for row in session.execute(
+        select(Category.id, Category.name_en, Category.name_es).order_by(Category.position, Category.name_en)))
+    by_id = {group.id: group for group in groups}
+    memberships: dict[int, list[Named]] = {}
+    for user_id, group_id in session.execute(select(group_members.c.user_id, group_members.c.group_id)):
+        if group_id in by_id:  # a group made between the two reads waits for the next one
+            memberships.setdefault(user_id, []).append(by_id[group_id])
+    return Lists(agents, groups, categories,
+                 {user_id: tuple(sorted(mine, key=lambda g: g.name)) for user_id, mine in memberships.items()}, now)
+
+
+class DeskLists:
+    def __init__(self, max_age: timedelta) -> None:
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._kept: tuple[int, Lists] | None = None
+
+    def watch(self, factory: sessionmaker) -> None:
+        after_commits_changing(factory, (User, Group, Category), self.forget)
+
+    def get(self, session: Session, *, now: datetime) -> Lists:
+        with self._lock:
+            generation, kept = self._generation, self._kept
+        if kept and kept[0] == generation and timedelta(0) <= now - kept[1].read_at < self.max_age:
+            return kept[1]
+        lists = read(session, now=now)
+        with self._lock:
+            if self._generation == generation:  # a commit while reading leaves nothing stale behind
+                self._kept = (generation, lists)
+        return lists
+
+    def forget(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._kept = None
