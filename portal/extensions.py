@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask, current_app, g, has_app_context, request, session
 from flask_babel import Babel, get_translations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 from sqlalchemy.orm import Session, sessionmaker
 
+from portal.clock import utcnow
 from portal.db import make_engine
+
+if TYPE_CHECKING:
+    from portal.services.desk_lists import Lists
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -37,6 +46,11 @@ def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["sessionmaker"]()
     return g.db_session
+
+
+def desk_lists() -> Lists:
+    """The agent desk's short lists (agents, groups, categories...), kept per process: services.desk_lists."""
+    return current_app.extensions["desk_lists"].get(db_session(), now=utcnow())
 
 
 def select_locale() -> str:
@@ -66,6 +80,26 @@ def request_translations():
     return remembered[1]
 
 
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, string: str, **variables: object) -> str:
+    """`_()` in templates, as Jinja's newstyle gettext gives it (translated, marked safe where the template
+    escapes, then formatted with the variables escaped), in one call instead of three. A string without
+    variables is translated once per catalog: a queue page says about 120 of them, at 5 µs each. The catalogs
+    are ours and trusted as markup, as Jinja trusts them (the variables are escaped)."""
+    translations = request_translations()
+    if variables:
+        text = translations.ugettext(string)
+        return (Markup(text) if eval_ctx.autoescape else text) % variables  # noqa: S704
+    memo = translations.__dict__.setdefault("mesa_template_strings", {})
+    key = (string, eval_ctx.autoescape)
+    found = memo.get(key)
+    if found is None:
+        text = translations.ugettext(string)
+        # % {}: "%%" reads "%", as with newstyle
+        found = memo[key] = (Markup(text) if eval_ctx.autoescape else text) % {}  # noqa: S704
+    return found
+
+
 def init_extensions(app: Flask) -> None:
     init_database(app)
     csrf.init_app(app)
@@ -77,6 +111,7 @@ def init_extensions(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals["_"] = template_gettext
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATELIMIT_STORAGE_URI"])
     limiter.init_app(app)
     login_manager.init_app(app)

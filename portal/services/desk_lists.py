@@ -1,9 +1,11 @@
-"""The agent desk's short lists: the active agents, the groups, the categories, and each agent's groups.
+"""The agent desk's short lists: the active agents, the groups and tiers, the categories, each agent's groups,
+and the custom status labels.
 
-Every queue page and workspace offers them in its selects and sidebar: four queries and a few dozen ORM
-objects a page, though only an admin's edit changes them. They are kept per process as plain snapshots for
-`max_age`, and dropped at once when this process commits a change to users, groups or categories; other
-processes see such a change within `max_age`, as they see the queue counts.
+Every queue page and workspace offers them in its selects, sidebar and operations panel: four to six queries
+and a few dozen ORM objects a page, though only an admin's edit changes them. They are kept per process as
+plain snapshots for `max_age`, and dropped at once when this process commits a change to users, groups,
+categories or custom statuses; other processes see such a change within `max_age`, as they see the queue
+counts.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from portal.models import Category, Group, User, group_members
+from portal.models import Category, CustomStatus, Group, User, group_members
 from portal.services.commit_hooks import after_commits_changing
 
 if TYPE_CHECKING:
@@ -40,23 +42,45 @@ class CategoryName:
         return self.name_es if lang == "es" and self.name_es else self.name_en
 
 
+@dataclass(frozen=True, slots=True)
+class StatusLabel:
+    """A custom status: an agent-facing label inside a core status."""
+
+    id: int
+    status: str
+    label_en: str
+    label_es: str | None
+
+    def label(self, lang: str) -> str:  # as CustomStatus.label
+        return self.label_es if lang == "es" and self.label_es else self.label_en
+
+
 @dataclass(frozen=True)
 class Lists:
     agents: tuple[Named, ...]  # active agents and admins, by name
     groups: tuple[Named, ...]  # by name
     categories: tuple[CategoryName, ...]  # retired ones too: old tickets keep theirs
     memberships: dict[int, tuple[Named, ...]]  # an agent's id: their groups, by name
+    tiers: dict[int, Named]  # a tier: its group (the first made, as escalation.tier_group)
+    labels: tuple[StatusLabel, ...]  # the active ones, in their order
     read_at: datetime
 
     def groups_of(self, agent_id: int) -> tuple[Named, ...]:
         return self.memberships.get(agent_id, ())
+
+    def labels_for(self, status: str) -> list[StatusLabel]:
+        return [label for label in self.labels if label.status == status]
 
 
 def read(session: Session, *, now: datetime) -> Lists:
     agents = tuple(Named(*row) for row in session.execute(
         select(User.id, User.name).where(User.role.in_(("agent", "admin")), User.active.is_(True))
         .order_by(User.name)))
-    groups = tuple(Named(*row) for row in session.execute(select(Group.id, Group.name).order_by(Group.name)))
+    groups, tiers = [], {}
+    for group_id, name, tier in session.execute(select(Group.id, Group.name, Group.tier).order_by(Group.name)):
+        groups.append(Named(group_id, name))
+        if tier is not None and (tier not in tiers or group_id < tiers[tier].id):
+            tiers[tier] = groups[-1]
     categories = tuple(CategoryName(*row) for row in session.execute(
         select(Category.id, Category.name_en, Category.name_es).order_by(Category.position, Category.name_en)))
     by_id = {group.id: group for group in groups}
@@ -64,8 +88,12 @@ def read(session: Session, *, now: datetime) -> Lists:
     for user_id, group_id in session.execute(select(group_members.c.user_id, group_members.c.group_id)):
         if group_id in by_id:  # a group made between the two reads waits for the next one
             memberships.setdefault(user_id, []).append(by_id[group_id])
-    return Lists(agents, groups, categories,
-                 {user_id: tuple(sorted(mine, key=lambda g: g.name)) for user_id, mine in memberships.items()}, now)
+    labels = tuple(StatusLabel(*row) for row in session.execute(
+        select(CustomStatus.id, CustomStatus.status, CustomStatus.label_en, CustomStatus.label_es)
+        .where(CustomStatus.active.is_(True)).order_by(CustomStatus.position, CustomStatus.id)))
+    return Lists(agents, tuple(groups), categories,
+                 {user_id: tuple(sorted(mine, key=lambda g: g.name)) for user_id, mine in memberships.items()},
+                 tiers, labels, now)
 
 
 class DeskLists:
@@ -76,7 +104,7 @@ class DeskLists:
         self._kept: tuple[int, Lists] | None = None
 
     def watch(self, factory: sessionmaker) -> None:
-        after_commits_changing(factory, (User, Group, Category), self.forget)
+        after_commits_changing(factory, (User, Group, Category, CustomStatus), self.forget)
 
     def get(self, session: Session, *, now: datetime) -> Lists:
         with self._lock:

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.interfaces import ORMOption
 
 from portal.errors import N_, Conflict, Invalid, InvalidTransition, NotAllowed, NotFound
 from portal.models import PRIORITIES, Attachment, Category, Message, Ticket, TicketEvent, TicketFieldValue, User
@@ -40,10 +41,11 @@ class Filed(NamedTuple):
 # ---- Finding a ticket -------------------------------------------------------------------------------
 
 
-def get_for(session: Session, ref: str, actor: User | None) -> Ticket:
+def get_for(session: Session, ref: str, actor: User | None, *, options: Sequence[ORMOption] = ()) -> Ticket:
     """The ticket with this reference if the actor may see it: agents and admins see all, a customer only
-    their own. Missing and not-yours are the same NotFound, so nothing is revealed."""
-    ticket = session.scalar(select(Ticket).where(Ticket.ref == normalise_ref(ref or "")))
+    their own. Missing and not-yours are the same NotFound, so nothing is revealed. `options`: what to load
+    with it (a page that shows the whole conversation)."""
+    ticket = session.scalar(select(Ticket).where(Ticket.ref == normalise_ref(ref or "")).options(*options))
     if ticket is None or actor is None or not (actor.is_agent or ticket.requester_id == actor.id):
         raise NotFound(N_("We could not find that ticket."))
     return ticket

@@ -15,13 +15,13 @@ from wtforms import SelectChoice
 
 from portal.clock import utcnow
 from portal.errors import Conflict, DomainError, Invalid
-from portal.extensions import db_session, request_translations
+from portal.extensions import db_session, desk_lists, request_translations
 from portal.markdown_render import render_markdown
 from portal.models import PRIORITIES, Group, User
 from portal.search import QueryTooLong
 from portal.services import agent_desk, agent_notifications, agent_queue, canned, notifications, tickets
 from portal.services.attachments import AttachmentStore, Upload
-from portal.services.desk_lists import DeskLists, Lists
+from portal.services.desk_lists import DeskLists
 from portal.services.queue_counts import CountsCache
 from portal.status import agent_label
 from portal.views.access import agent_required
@@ -102,7 +102,7 @@ def queue() -> Response:
     except Invalid as exc:
         error = exc
         page = agent_queue.Page([], None, "open" if exc.details.get("field") == "view" else view, sort)
-    lists = _lists()
+    lists = desk_lists()
     views = agent_queue.views_for(me, lists.groups_of(me.id))
     context = dict(page=page, views=views, agents=lists.agents, groups=lists.groups, categories=lists.categories,
                    query=_query_args(), priorities=PRIORITIES, row_text=queue_row_text(),
@@ -133,7 +133,7 @@ def _queue_url(**changes: object) -> str:
 def counts() -> Response:
     """The sidebar's counts. It is asked with the queue's arguments, so that its links keep the filters."""
     session, me = db_session(), _me()
-    views = agent_queue.views_for(me, _lists().groups_of(me.id))
+    views = agent_queue.views_for(me, desk_lists().groups_of(me.id))
     return vary_on_htmx(Response(render_template(
         "agent/_counts.html", views=views, counts=_counts_cache().counts(session, me, now=utcnow(), views=views),
         page=None, current_view=request.args.get("view", "open"), query=_query_args())))
@@ -180,7 +180,7 @@ def _safe_queue_url(candidate: str | None) -> str:
 @bp.get("/tickets/<ref>")
 @agent_required
 def workspace(ref: str) -> Response:
-    ticket = tickets.get_for(db_session(), ref, _me())
+    ticket = tickets.get_for(db_session(), ref, _me(), options=agent_desk.WORKSPACE_LOAD)
     return vary_on_htmx(Response(render_template("agent/workspace.html", **_workspace(ticket))))
 
 
@@ -203,7 +203,7 @@ def _workspace(ticket, *, form: ComposerForm | None = None, **extra: object) -> 
 def _side_panel(ticket, **extra: object) -> dict[str, object]:
     """What `agent/_side_panel.html` shows: a side-panel change answers with this alone, not the whole
     conversation (the status change is the agents' most frequent click)."""
-    session, lists = db_session(), _lists()
+    session, lists = db_session(), desk_lists()
     return dict(
         ticket=ticket, agents=lists.agents, groups=lists.groups,
         requester_tickets=agent_desk.requester_tickets(session, ticket),
@@ -420,10 +420,6 @@ def _me() -> User:
 
 def _counts_cache() -> CountsCache:
     return current_app.extensions["queue_counts"]
-
-
-def _lists() -> Lists:
-    return current_app.extensions["desk_lists"].get(db_session(), now=utcnow())
 
 
 def _uploads() -> list[Upload]:

@@ -21,7 +21,7 @@ from wtforms.validators import Optional
 
 from portal.clock import utcnow
 from portal.errors import DomainError
-from portal.extensions import db_session
+from portal.extensions import db_session, desk_lists
 from portal.models import User
 from portal.services import assignment, custom_statuses, escalation, problems, sla, tickets
 from portal.status import Action, can
@@ -61,16 +61,15 @@ class PlainForm(FlaskForm):
 @bp.app_template_global("ops_panel")
 def _ops_panel(ticket) -> dict[str, object]:
     """What the operations panel draws; cheap (no similarity search: that one loads lazily)."""
-    session = db_session()
+    session, lists = db_session(), desk_lists()
     tier = escalation.current_tier(ticket)
     return {
         "tier": tier,
-        "up": escalation.tier_group(session, tier + 1) if can(ticket, Action.ESCALATE, "agent") else None,
-        "down": (escalation.tier_group(session, tier - 1)
-                 if tier > 1 and can(ticket, Action.DE_ESCALATE, "agent") else None),
+        "up": lists.tiers.get(tier + 1) if can(ticket, Action.ESCALATE, "agent") else None,
+        "down": lists.tiers.get(tier - 1) if tier > 1 and can(ticket, Action.DE_ESCALATE, "agent") else None,
         "incidents": problems.incidents(session, ticket) if ticket.problem_id is None else [],
         "can_merge": can(ticket, Action.MERGE, "agent"),
-        "labels": custom_statuses.for_status(session, ticket.status),
+        "labels": lists.labels_for(ticket.status),
         "tier_form": TierForm(formdata=None, version=ticket.version),
         "merge_form": MergeForm(formdata=None, version=ticket.version),
         "problem_form": ProblemForm(formdata=None),

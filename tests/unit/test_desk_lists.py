@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from portal.clock import utcnow
-from portal.models import Category, Group
+from portal.models import Category, CustomStatus, Group
 from tests.conftest import login
 
 
@@ -38,6 +38,22 @@ def test_lists_are_kept_until_people_groups_or_categories_change(app, db, make, 
     diego.active = False
     db.commit()
     assert [a.name for a in lists.get(db, now=later).agents] == ["Agnes Renamed"]
+
+
+def test_tiers_and_custom_status_labels_are_kept_too(app, db):
+    lists = app.extensions["desk_lists"]
+    first, later = Group(name="Tier 2 (Madrid)", tier=2), Group(name="Tier 2 (Austin)", tier=2)
+    db.add_all([first, Group(name="Tier 3", tier=3)])
+    db.flush()
+    db.add_all([later, CustomStatus(status="on_hold", label_en="Waiting for vendor", label_es="Esperando al proveedor",
+                                    position=1),
+                CustomStatus(status="on_hold", label_en="Retired", label_es="Retirada", active=False, position=0)])
+    db.commit()
+    kept = lists.get(db, now=utcnow())
+    assert kept.tiers[2].name == "Tier 2 (Madrid)"  # the first made, as escalation.tier_group picks
+    assert kept.tiers[3].name == "Tier 3" and 1 not in kept.tiers
+    assert [label.label("es") for label in kept.labels_for("on_hold")] == ["Esperando al proveedor"]
+    assert kept.labels_for("pending") == []
 
 
 def test_a_new_agent_and_group_show_on_the_next_queue_page(client, db, make, agnes):

@@ -340,3 +340,27 @@ def test_group_category_and_scope_filters(client, db, make, alice, agnes, diego)
     assert refs_on(client.get(f"/agent?view=open&category={invoices.id}").text) == [agnes_own.ref]
     page = client.get(f"/agent?view=open&category={invoices.id}&group=none&scope=mine").text
     assert f'<option value="{invoices.id}" selected>' in page and '<option value="none" selected>' in page
+
+
+def test_a_row_shows_its_people_group_tags_and_sla_in_the_page_and_alone(client, db, make, alice, agnes, diego):
+    group = Group(name="Tier 2", tier=2)
+    db.add(group)
+    late = make.ticket(requester=alice, subject="Late one", status="open", assignee=diego)
+    late.group, late.sla_due_at = group, utcnow() - timedelta(minutes=5)
+    db.commit()
+    login(client, agnes)
+    for tag in ("zebra", "apple"):
+        client.post("/agent/bulk", data={"refs": [late.ref], "action": "add_tag", "tag": tag})
+
+    def row_of(text: str) -> str:
+        return re.search(rf'<tr id="ticket-{late.ref}".*?</tr>', text, re.S).group(0)
+
+    in_page = row_of(client.get("/agent").text)
+    for shown in (alice.name, "Diego Agent", "Tier 2", "Breached", '<span class="tag">apple</span><span class="tag">'
+                  'zebra</span>', 'class="queue-row row-breached"'):
+        assert shown in in_page, shown
+    taken = client.post(f"/agent/tickets/{late.ref}/take", data={"version": late.version + 2},
+                        headers={"HX-Request": "true", "HX-Target": f"ticket-{late.ref}"})
+    alone = row_of(taken.text)
+    assert agnes.name in alone and "Diego Agent" not in alone  # now hers: no Take button either
+    assert '<span class="tag">apple</span><span class="tag">zebra</span>' in alone and "Take<" not in alone
