@@ -50,7 +50,7 @@ def db_session() -> Session:
 
 def desk_lists() -> Lists:
     """The agent desk's short lists (agents, groups, categories...), kept per process: services.desk_lists."""
-    return current_app.extensions["desk_lists"].get(db_session(), now=utcnow())
+    return current_app.extensions["desk_lists"].current(db_session(), now=utcnow())
 
 
 def select_locale() -> str:

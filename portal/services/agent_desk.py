@@ -12,9 +12,21 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.errors import N_, Invalid, NotFound
-from portal.models import PRIORITIES, Group, Ticket, TicketEvent, TicketFieldValue, TicketPresence, TicketTag, User
+from portal.models import (
+    PRIORITIES,
+    Attachment,
+    Group,
+    Message,
+    Ticket,
+    TicketEvent,
+    TicketFieldValue,
+    TicketPresence,
+    TicketTag,
+    User,
+)
 from portal.services import agent_notifications, categories, tickets
 
 if TYPE_CHECKING:
@@ -233,9 +245,24 @@ def leave(session: Session, ticket: Ticket, user: User) -> None:
 # ---- Around the ticket --------------------------------------------------------------------------------------
 
 
-# The workspace's ticket comes with its people and group in one joined query. Its collections (messages,
-# events, tags) load lazily when shown: measured, SQLAlchemy's selectin loading of them was slower.
-WORKSPACE_LOAD = (joinedload(Ticket.requester), joinedload(Ticket.assignee), joinedload(Ticket.group))
+# The workspace's ticket comes with its people, group and tags in one joined query. Its messages and events
+# load when shown: measured, SQLAlchemy's selectin loading of them was slower than a lazy load.
+WORKSPACE_LOAD = (joinedload(Ticket.requester), joinedload(Ticket.assignee), joinedload(Ticket.group),
+                  joinedload(Ticket.tags))
+
+
+def conversation(session: Session, ticket: Ticket) -> list[Message]:
+    """The ticket's messages, with the attachments of all of them read in one query, not one per message."""
+    messages = list(ticket.messages)
+    kept: dict[int, list[Attachment]] = {m.id: [] for m in messages if "attachments" not in m.__dict__}
+    if kept:
+        for attachment in session.scalars(select(Attachment).where(Attachment.message_id.in_(kept))
+                                          .order_by(Attachment.id)):
+            kept[attachment.message_id].append(attachment)
+    for message in messages:
+        if message.id in kept:
+            set_committed_value(message, "attachments", kept[message.id])
+    return messages
 
 
 def requester_tickets(session: Session, ticket: Ticket, *, limit: int = 10) -> list[Ticket]:

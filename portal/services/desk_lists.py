@@ -3,14 +3,13 @@ and the custom status labels.
 
 Every queue page and workspace offers them in its selects, sidebar and operations panel: four to six queries
 and a few dozen ORM objects a page, though only an admin's edit changes them. They are kept per process as
-plain snapshots for `max_age`, and dropped at once when this process commits a change to users, groups,
+plain snapshots (services.kept): dropped at once when this process commits a change to users, groups,
 categories or custom statuses; other processes see such a change within `max_age`, as they see the queue
 counts.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -18,10 +17,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from portal.models import Category, CustomStatus, Group, User, group_members
-from portal.services.commit_hooks import after_commits_changing
+from portal.services.kept import Kept
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +62,6 @@ class Lists:
     memberships: dict[int, tuple[Named, ...]]  # an agent's id: their groups, by name
     tiers: dict[int, Named]  # a tier: its group (the first made, as escalation.tier_group)
     labels: tuple[StatusLabel, ...]  # the active ones, in their order
-    read_at: datetime
 
     def groups_of(self, agent_id: int) -> tuple[Named, ...]:
         return self.memberships.get(agent_id, ())
@@ -72,7 +70,7 @@ class Lists:
         return [label for label in self.labels if label.status == status]
 
 
-def read(session: Session, *, now: datetime) -> Lists:
+def read(session: Session) -> Lists:
     agents = tuple(Named(*row) for row in session.execute(
         select(User.id, User.name).where(User.role.in_(("agent", "admin")), User.active.is_(True))
         .order_by(User.name)))
@@ -93,31 +91,12 @@ def read(session: Session, *, now: datetime) -> Lists:
         .where(CustomStatus.active.is_(True)).order_by(CustomStatus.position, CustomStatus.id)))
     return Lists(agents, tuple(groups), categories,
                  {user_id: tuple(sorted(mine, key=lambda g: g.name)) for user_id, mine in memberships.items()},
-                 tiers, labels, now)
+                 tiers, labels)
 
 
-class DeskLists:
+class DeskLists(Kept[Lists]):
     def __init__(self, max_age: timedelta) -> None:
-        self.max_age = max_age
-        self._lock = threading.Lock()
-        self._generation = 0
-        self._kept: tuple[int, Lists] | None = None
+        super().__init__(max_age, (User, Group, Category, CustomStatus))
 
-    def watch(self, factory: sessionmaker) -> None:
-        after_commits_changing(factory, (User, Group, Category, CustomStatus), self.forget)
-
-    def get(self, session: Session, *, now: datetime) -> Lists:
-        with self._lock:
-            generation, kept = self._generation, self._kept
-        if kept and kept[0] == generation and timedelta(0) <= now - kept[1].read_at < self.max_age:
-            return kept[1]
-        lists = read(session, now=now)
-        with self._lock:
-            if self._generation == generation:  # a commit while reading leaves nothing stale behind
-                self._kept = (generation, lists)
-        return lists
-
-    def forget(self) -> None:
-        with self._lock:
-            self._generation += 1
-            self._kept = None
+    def current(self, session: Session, *, now: datetime) -> Lists:
+        return self.get(None, lambda: read(session), now=now)

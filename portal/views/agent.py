@@ -17,11 +17,12 @@ from portal.clock import utcnow
 from portal.errors import Conflict, DomainError, Invalid
 from portal.extensions import db_session, desk_lists, request_translations
 from portal.markdown_render import render_markdown
-from portal.models import PRIORITIES, Group, User
+from portal.models import PRIORITIES, AgentNotification, Group, User
 from portal.search import QueryTooLong
 from portal.services import agent_desk, agent_notifications, agent_queue, canned, notifications, tickets
 from portal.services.attachments import AttachmentStore, Upload
 from portal.services.desk_lists import DeskLists
+from portal.services.kept import Kept
 from portal.services.queue_counts import CountsCache
 from portal.status import agent_label
 from portal.views.access import agent_required
@@ -42,13 +43,13 @@ BULK_VALUE_FIELDS = {"assign": "assign_to", "status": "set_status", "priority": 
 def init_app(app: Flask) -> None:
     from portal.views import notify_dispatch
 
+    # Kept per process for a few seconds, dropped at once by a commit of this process that changes them.
     max_age = timedelta(seconds=float(app.config["QUEUE_COUNTS_MAX_AGE"]))
-    counts_cache = CountsCache(max_age)
-    counts_cache.watch(app.extensions["sessionmaker"])
-    app.extensions["queue_counts"] = counts_cache
-    lists = DeskLists(max_age)
-    lists.watch(app.extensions["sessionmaker"])
-    app.extensions["desk_lists"] = lists
+    kept = {"queue_counts": CountsCache(max_age), "desk_lists": DeskLists(max_age),
+            "unread_counts": Kept(max_age, (AgentNotification,))}
+    for name, values in kept.items():
+        values.watch(app.extensions["sessionmaker"])
+        app.extensions[name] = values
 
     # Agent e-mails go through the customers' outbox, with their own template.
     for kind in agent_notifications.KINDS:
@@ -59,7 +60,9 @@ def init_app(app: Flask) -> None:
         def unread() -> int:
             if not (current_user.is_authenticated and current_user.is_agent):
                 return 0
-            return agent_notifications.unread_count(db_session(), _me())
+            me = _me()
+            return current_app.extensions["unread_counts"].get(
+                me.id, lambda: agent_notifications.unread_count(db_session(), me), now=utcnow())
 
         return {"agent_unread_count": unread}
 
@@ -192,8 +195,9 @@ def _workspace(ticket, *, form: ComposerForm | None = None, **extra: object) -> 
     form.canned.choices = [SelectChoice("", _("Insert a canned response…"))] + [
         SelectChoice(str(c.id), c.title) for c in canned.available(session, _me())]
     context = _side_panel(ticket, **extra)
+    timeline = _timeline(ticket, agent_desk.conversation(session, ticket))
     return dict(
-        context, form=form, timeline=_timeline(ticket), names={a.id: a.name for a in context["agents"]},
+        context, form=form, timeline=timeline, names={a.id: a.name for a in context["agents"]},
         priorities=PRIORITIES, notification_log=notifications.notification_log(session, ticket),
         notification_labels=notifications.KIND_LABELS,
         others=agent_desk.others_present(session, ticket, _me(), now=utcnow()), render_markdown=render_markdown,
@@ -212,9 +216,9 @@ def _side_panel(ticket, **extra: object) -> dict[str, object]:
     )
 
 
-def _timeline(ticket) -> list[dict[str, object]]:
+def _timeline(ticket, messages) -> list[dict[str, object]]:
     """Messages and events, oldest first; the events that only say "a message was added" are left out."""
-    items = [{"at": m.created_at, "message": m, "key": (m.created_at, 0, m.id)} for m in ticket.messages]
+    items = [{"at": m.created_at, "message": m, "key": (m.created_at, 0, m.id)} for m in messages]
     items += [{"at": e.created_at, "event": e, "key": (e.created_at, 1, e.id)} for e in ticket.events
               if e.kind not in ("replied", "note_added")]
     return sorted(items, key=lambda item: item["key"])
@@ -222,9 +226,9 @@ def _timeline(ticket) -> list[dict[str, object]]:
 
 def _field_rows(ticket) -> list[tuple[object, str]]:
     lang = str(current_app.config["DEFAULT_LANGUAGE"])
-    values = {v.field_id: v.value for v in ticket.field_values}
-    fields = ticket.category.fields if ticket.category else []
-    return [(f, values.get(f.id, ""), f.label(lang)) for f in fields if f.active]
+    fields = [f for f in ticket.category.fields if f.active] if ticket.category else []
+    values = {v.field_id: v.value for v in ticket.field_values} if fields else {}  # no read without fields
+    return [(f, values.get(f.id, ""), f.label(lang)) for f in fields]
 
 
 @bp.post("/tickets/<ref>/take")

@@ -70,10 +70,6 @@ def _ops_panel(ticket) -> dict[str, object]:
         "incidents": problems.incidents(session, ticket) if ticket.problem_id is None else [],
         "can_merge": can(ticket, Action.MERGE, "agent"),
         "labels": lists.labels_for(ticket.status),
-        "tier_form": TierForm(formdata=None, version=ticket.version),
-        "merge_form": MergeForm(formdata=None, version=ticket.version),
-        "problem_form": ProblemForm(formdata=None),
-        "update_form": ProblemUpdateForm(formdata=None),
     }
 
 

@@ -200,3 +200,16 @@ def test_safe_filename(raw, safe):
     from portal.services.attachments import safe_filename
 
     assert safe_filename(raw) == safe
+
+
+def test_the_workspace_shows_each_messages_own_attachments(client, db, make, alice, agnes):
+    ticket = make.ticket(requester=alice)
+    login(client, alice)
+    reply_with(client, ticket, ("first.txt", b"one"), body="First message with a file")
+    reply_with(client, ticket, ("second.png", PNG), ("third.txt", b"three"), body="Second message with two")
+    client.post("/logout")
+    login(client, agnes)
+    page = client.get(f"/agent/tickets/{ticket.ref}").text
+    first, second = page.index("First message with a file"), page.index("Second message with two")
+    assert first < page.index("first.txt") < second < page.index("second.png") < page.index("third.txt")
+    assert page.count("first.txt") == 1
