@@ -52,8 +52,9 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "MAX_CONTENT_LENGTH": (25 * 1024 * 1024, "Largest request body in bytes (413 beyond it)"),
     "MAX_ATTACHMENT_MB": (10, "Largest attachment in megabytes"),
     "AUTO_CLOSE_DAYS": (28, "Days after which a solved ticket closes by itself"),
-    "QUEUE_COUNTS_MAX_AGE": (5.0, "Seconds a queue count is shared between agents' pages (changes made in the same "
-                                  "process show at once)"),
+    "QUEUE_COUNTS_MAX_AGE": (5.0, "Seconds the agent desk's shared figures and lists (queue counts, unread counts, "
+                                  "agents, groups, categories, canned response titles) are kept per server process "
+                                  "(changes made in the same process show at once)"),
     "PENDING_REMINDER_DAYS": (3, "Days before a pending ticket's customer is reminded"),
     "PENDING_AUTO_SOLVE_DAYS": (7, "Days after which a pending ticket is set solved"),
     "RATELIMIT_STORAGE_URI": (

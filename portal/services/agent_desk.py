@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select, union_all
+from sqlalchemy import Row, delete, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -265,27 +265,37 @@ def conversation(session: Session, ticket: Ticket) -> list[Message]:
     return messages
 
 
-def requester_tickets(session: Session, ticket: Ticket, *, limit: int = 10) -> list[Ticket]:
-    return list(session.scalars(select(Ticket).where(Ticket.requester_id == ticket.requester_id,
-                                                     Ticket.id != ticket.id)
-                                .order_by(Ticket.updated_at.desc()).limit(limit)))
+_TICKETS = Ticket.__table__
+# What a side-panel list shows of a ticket: plain columns, not ORM tickets (ten of those cost a millisecond).
+_BRIEF = select(_TICKETS.c.id, _TICKETS.c.ref, _TICKETS.c.subject, _TICKETS.c.status)
 
 
-def linked_tickets(session: Session, ticket: Ticket, *, limit: int = 50) -> list[Ticket]:
-    """Follow-ups both ways, and the problem and its incidents when operations linked them.
+def requester_tickets(session: Session, ticket: Ticket, *, limit: int = 10) -> list[Row]:
+    """The requester's other tickets, latest change first: id, ref, subject and status."""
+    return list(session.connection().execute(
+        _BRIEF.where(_TICKETS.c.requester_id == ticket.requester_id, _TICKETS.c.id != ticket.id)
+        .order_by(_TICKETS.c.updated_at.desc()).limit(limit)))
+
+
+def linked_tickets(session: Session, ticket: Ticket, *, limit: int = 50) -> list[Row]:
+    """Follow-ups both ways, and the problem and its incidents when operations linked them: id, ref, subject and
+    status, by id.
 
     One indexed lookup per kind of link, in one UNION ALL: an OR of them would let the database walk every
     ticket in id order looking for the few linked ones."""
-    kinds = [Ticket.follow_up_of_id == ticket.id, Ticket.problem_id == ticket.id]
+    kinds = [_TICKETS.c.follow_up_of_id == ticket.id, _TICKETS.c.problem_id == ticket.id]
     if ticket.follow_up_of_id:
-        kinds.append(Ticket.id == ticket.follow_up_of_id)
+        kinds.append(_TICKETS.c.id == ticket.follow_up_of_id)
     if ticket.problem_id is not None:
-        kinds += [Ticket.id == ticket.problem_id, Ticket.problem_id == ticket.problem_id]
-    lookups = [select(Ticket.id).where(condition).order_by(Ticket.id).limit(limit).subquery() for condition in kinds]
-    ids = set(session.scalars(union_all(*(select(lookup.c.id) for lookup in lookups))))
+        kinds += [_TICKETS.c.id == ticket.problem_id, _TICKETS.c.problem_id == ticket.problem_id]
+    lookups = [select(_TICKETS.c.id).where(condition).order_by(_TICKETS.c.id).limit(limit).subquery()
+               for condition in kinds]
+    ids = set(session.connection().scalars(union_all(*(select(lookup.c.id) for lookup in lookups))))
     ids.discard(ticket.id)
     chosen = sorted(ids)[:limit]
-    return list(session.scalars(select(Ticket).where(Ticket.id.in_(chosen)).order_by(Ticket.id))) if chosen else []
+    if not chosen:
+        return []
+    return list(session.connection().execute(_BRIEF.where(_TICKETS.c.id.in_(chosen)).order_by(_TICKETS.c.id)))
 
 
 def latest_change(session: Session, ticket: Ticket, *, since_version: int | None = None) -> TicketEvent | None:

@@ -17,7 +17,7 @@ from portal.clock import utcnow
 from portal.errors import Conflict, DomainError, Invalid
 from portal.extensions import db_session, desk_lists, request_translations
 from portal.markdown_render import render_markdown
-from portal.models import PRIORITIES, AgentNotification, Group, User
+from portal.models import PRIORITIES, AgentNotification, CannedResponse, Group, User
 from portal.search import QueryTooLong
 from portal.services import agent_desk, agent_notifications, agent_queue, canned, notifications, tickets
 from portal.services.attachments import AttachmentStore, Upload
@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
     # Kept per process for a few seconds, dropped at once by a commit of this process that changes them.
     max_age = timedelta(seconds=float(app.config["QUEUE_COUNTS_MAX_AGE"]))
     kept = {"queue_counts": CountsCache(max_age), "desk_lists": DeskLists(max_age),
-            "unread_counts": Kept(max_age, (AgentNotification,))}
+            "unread_counts": Kept(max_age, (AgentNotification,)), "canned_titles": Kept(max_age, (CannedResponse,))}
     for name, values in kept.items():
         values.watch(app.extensions["sessionmaker"])
         app.extensions[name] = values
@@ -192,8 +192,11 @@ def _workspace(ticket, *, form: ComposerForm | None = None, **extra: object) -> 
     if form is None:
         form = ComposerForm(formdata=None, data={"version": ticket.version, "visibility": "public"})
     form.version.data = ticket.version  # after a conflict the agent has now seen the other change
+    me = _me()
+    titles = current_app.extensions["canned_titles"].get(
+        me.id, lambda: [(str(c.id), c.title) for c in canned.available(session, me)], now=utcnow())
     form.canned.choices = [SelectChoice("", _("Insert a canned response…"))] + [
-        SelectChoice(str(c.id), c.title) for c in canned.available(session, _me())]
+        SelectChoice(ident, title) for ident, title in titles]
     context = _side_panel(ticket, **extra)
     timeline = _timeline(ticket, agent_desk.conversation(session, ticket))
     return dict(

@@ -3,6 +3,8 @@ canned responses and articles, and the agents' notifications."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -258,3 +260,24 @@ def test_full_page_and_fragment_answers(client, make, alice, agnes):
     sent = send(client, ticket, "Hello there", htmx=True)
     assert sent.status_code == 200 and sent.headers["HX-Retarget"] == "#workspace"
     assert sent.text.lstrip().startswith('<div id="workspace"') and "Hello there" in sent.text
+
+
+def test_the_composer_offers_shared_and_own_canned_responses_as_they_change(client, db, make, alice, agnes, diego):
+    ticket = make.ticket(requester=alice)
+    shared = CannedResponse(title="Shared restart", body_en="Restart it.")
+    db.add_all([shared, CannedResponse(title="Diego's own", body_en="Hi.", owner_id=diego.id)])
+    db.commit()
+    login(client, agnes)
+
+    def offered() -> list[str]:
+        select = client.get(f"/agent/tickets/{ticket.ref}").text.split('name="canned"', 1)[1].split("</select>")[0]
+        return [html.unescape(title) for title in re.findall(r'<option value="\d+">([^<]+)</option>', select)]
+
+    assert offered() == ["Shared restart"]
+    db.add(CannedResponse(title="Agnes's own", body_en="Hello.", owner_id=agnes.id))
+    shared.title = "Shared: restart the router"
+    db.commit()
+    assert offered() == ["Agnes's own", "Shared: restart the router"]
+    shared.active = False
+    db.commit()
+    assert offered() == ["Agnes's own"]
