@@ -267,19 +267,22 @@ def conversation(session: Session, ticket: Ticket) -> list[Message]:
 
 _TICKETS = Ticket.__table__
 # What a side-panel list shows of a ticket: plain columns, not ORM tickets (ten of those cost a millisecond).
-_BRIEF = select(_TICKETS.c.id, _TICKETS.c.ref, _TICKETS.c.subject, _TICKETS.c.status)
+_BRIEF = select(_TICKETS.c.id, _TICKETS.c.ref, _TICKETS.c.subject, _TICKETS.c.status, _TICKETS.c.problem_id)
 
 
 def requester_tickets(session: Session, ticket: Ticket, *, limit: int = 10) -> list[Row]:
-    """The requester's other tickets, latest change first: id, ref, subject and status."""
+    """The requester's other tickets, latest change first: id, ref, subject, status and problem_id."""
     return list(session.connection().execute(
         _BRIEF.where(_TICKETS.c.requester_id == ticket.requester_id, _TICKETS.c.id != ticket.id)
         .order_by(_TICKETS.c.updated_at.desc()).limit(limit)))
 
 
-def linked_tickets(session: Session, ticket: Ticket, *, limit: int = 50) -> list[Row]:
-    """Follow-ups both ways, and the problem and its incidents when operations linked them: id, ref, subject and
-    status, by id.
+LINKED_LIMIT = 50
+
+
+def linked_tickets(session: Session, ticket: Ticket, *, limit: int = LINKED_LIMIT) -> list[Row]:
+    """Follow-ups both ways, and the problem and its incidents when operations linked them: id, ref, subject,
+    status and problem_id, by id; at most `limit`.
 
     One indexed lookup per kind of link, in one UNION ALL: an OR of them would let the database walk every
     ticket in id order looking for the few linked ones."""

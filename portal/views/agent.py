@@ -199,6 +199,9 @@ def _workspace(ticket, *, form: ComposerForm | None = None, **extra: object) -> 
         SelectChoice(ident, title) for ident, title in titles]
     context = _side_panel(ticket, **extra)
     timeline = _timeline(ticket, agent_desk.conversation(session, ticket))
+    linked = context["linked"]
+    if len(linked) < agent_desk.LINKED_LIMIT:  # all of them: the operations panel need not read its incidents
+        context["known_incidents"] = [t for t in linked if t.problem_id == ticket.id]
     return dict(
         context, form=form, timeline=timeline, names={a.id: a.name for a in context["agents"]},
         priorities=PRIORITIES, notification_log=notifications.notification_log(session, ticket),

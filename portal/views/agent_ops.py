@@ -59,15 +59,17 @@ class PlainForm(FlaskForm):
 
 
 @bp.app_template_global("ops_panel")
-def _ops_panel(ticket) -> dict[str, object]:
-    """What the operations panel draws; cheap (no similarity search: that one loads lazily)."""
+def _ops_panel(ticket, known_incidents: list | None = None) -> dict[str, object]:
+    """What the operations panel draws; cheap (no similarity search: that one loads lazily). `known_incidents`:
+    the problem's incidents when the page has read them already."""
     session, lists = db_session(), desk_lists()
     tier = escalation.current_tier(ticket)
     return {
         "tier": tier,
         "up": lists.tiers.get(tier + 1) if can(ticket, Action.ESCALATE, "agent") else None,
         "down": lists.tiers.get(tier - 1) if tier > 1 and can(ticket, Action.DE_ESCALATE, "agent") else None,
-        "incidents": problems.incidents(session, ticket) if ticket.problem_id is None else [],
+        "incidents": (known_incidents if known_incidents is not None else
+                      problems.incidents(session, ticket) if ticket.problem_id is None else []),
         "can_merge": can(ticket, Action.MERGE, "agent"),
         "labels": lists.labels_for(ticket.status),
     }

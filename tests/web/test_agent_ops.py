@@ -123,3 +123,19 @@ def test_posts_need_the_csrf_token(csrf_client, make):
     ticket = make.ticket()
     assert csrf_client.post(f"/agent/tickets/{ticket.ref}/escalate", data={"note": "x"}).status_code == 400
     assert csrf_client.post("/agent/next").status_code == 400
+
+
+@pytest.mark.parametrize("count", [2, 51])  # 51: more than the side panel lists, so the panel reads them itself
+def test_a_problems_workspace_lists_every_incident_in_its_operations_panel(client, db, make, agnes, alice, count):
+    problem = make.ticket(subject="Outage", assignee=agnes, status="open")
+    incidents = [make.ticket(requester=alice, subject=f"No internet {n}") for n in range(count)]
+    for incident in incidents:
+        incident.problem_id = problem.id
+    db.commit()
+    login(client, agnes)
+    for url in (f"/agent/tickets/{problem.ref}", f"/agent/tickets/{problem.ref}/operations"):
+        panel = client.get(url).text.split('id="ops-panel"', 1)[1].split("</section>", 1)[0]
+        assert f"linked incident{'s' if count > 1 else ''}." in panel, url
+        assert all(incident.ref in panel for incident in incidents), url
+    unrelated = client.get(f"/agent/tickets/{incidents[0].ref}").text.split('id="ops-panel"', 1)[1]
+    assert "linked incident" not in unrelated.split("</section>", 1)[0]
