@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-WORKERS ?= 4
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 THREADS ?= 1
 FLASK := $(BIN)/flask --app app
 

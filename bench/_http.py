@@ -21,16 +21,20 @@ from portal import heap
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-# How the benchmarks serve Mesa, as `make run` does: two worker processes per core, one thread each. Mesa's pages
-# are CPU work in Python, and threads of one process take turns on its GIL: at 1M tickets, 16 clients pausing
-# 250 ms, two interleaved runs each, queue page 1 p95 was 263 and 117 ms with 2 workers x 2 threads, 78 and 67 ms
-# with 4 x 1 (p50 65 and 33 ms against 23 and 21 ms).
+# How the benchmarks serve Mesa, as `make run` does: one worker process per core, one thread each.
+# Mesa's pages are CPU work in Python, and threads of one process take turns on its GIL: at 1M tickets, 16
+# clients pausing 250 ms, two interleaved runs each, queue page 1 p95 was 263 and 117 ms with 2 workers x 2
+# threads, 78 and 67 ms with 4 x 1 (p50 65 and 33 ms against 23 and 21 ms).
 # With one thread, gunicorn's sync worker, not gthread: a gthread worker goes on accepting connections while its
 # one thread is busy and keeps each keep-alive connection, so some clients queue behind a busy worker while
 # another is idle. A sync worker takes a connection only when it is free and closes it after the response. At
 # 1M tickets, 16 clients without pause: queue page 1 p95 404 -> 120 ms, workspace 404 -> 132 ms, 106 -> 161 req/s.
 # (With THREADS above 1 gunicorn itself runs gthread.)
-WORKERS, THREADS = 4, 1
+# One worker per core rather than two: more processes than cores only take turns on them. On 2 cores at 100k
+# tickets, 16 clients without pause, 6 s runs interleaved 4, 2, 4, 2 workers: workspace p95 88, 77, 99, 78 ms
+# (210, 227, 191, 227 req/s), queue page 1 63, 55, 64, 56 ms, status change 278, 225, 292, 229 ms; with a
+# 250 ms pause 2 workers were as quick or quicker on each of the three.
+WORKERS, THREADS = len(os.sched_getaffinity(0)), 1  # the cores this process may use, as `nproc` counts them
 
 # (the client's rng, its number, how many it sent before) -> (path, headers) of a GET, or
 # (method, path, form body or None, headers)
