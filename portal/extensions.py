@@ -6,7 +6,7 @@ import functools
 from typing import TYPE_CHECKING
 
 from babel import support
-from flask import Flask, Request, current_app, g, has_app_context, request, session
+from flask import Flask, Request, current_app, g, has_app_context, has_request_context, request, session, url_for
 from flask_babel import Babel, get_locale, get_translations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -103,6 +103,28 @@ def template_gettext(eval_ctx: EvalContext, string: str, **variables: object) ->
     return found
 
 
+_BUILT_URLS: dict[tuple, str] = {}
+_BUILT_URLS_MAX = 20_000
+
+
+def remembered_url_for(endpoint: str, **values: object) -> str:
+    """`url_for` for templates, remembering the URLs it built: a workspace builds about 50 links, at 6 to 9 µs
+    each through Werkzeug's router. A URL depends only on the endpoint, its values and the script root (no
+    url_defaults here); external URLs, which depend on the request's host, are always built."""
+    if values.get("_external") or not has_request_context():
+        return url_for(endpoint, **values)
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    try:
+        found = _BUILT_URLS.get(key)
+    except TypeError:  # a value that cannot be a key (a list): build it
+        return url_for(endpoint, **values)
+    if found is None:
+        if len(_BUILT_URLS) >= _BUILT_URLS_MAX:
+            _BUILT_URLS.clear()
+        found = _BUILT_URLS[key] = url_for(endpoint, **values)
+    return found
+
+
 @functools.cache
 def _wtforms_catalog(locale: str) -> support.Translations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
@@ -133,6 +155,7 @@ def init_extensions(app: Flask) -> None:
         newstyle=True,
     )
     app.jinja_env.globals["_"] = template_gettext
+    app.jinja_env.globals["url_for"] = remembered_url_for
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATELIMIT_STORAGE_URI"])
     limiter.init_app(app)
     login_manager.init_app(app)

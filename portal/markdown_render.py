@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from portal.articles import Article
 
 ID_PREFIX = "kb-"
-CACHE_SIZE = 512
+# Rendered articles and messages kept per process. A workspace renders every message of its ticket: 512 held
+# the conversations of fewer than 200 tickets of three messages.
+CACHE_SIZE = 2048
 TOC_LEVELS = (2, 3)
 
 ALLOWED_TAGS = frozenset({

@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 
 from portal.clock import utcnow
 from portal.errors import Conflict, DomainError, Invalid
-from portal.extensions import db_session, desk_lists, request_translations
+from portal.extensions import db_session, desk_lists, remembered_url_for, request_translations
 from portal.markdown_render import render_markdown
 from portal.models import PRIORITIES, AgentNotification, CannedResponse, Group, User
 from portal.search import QueryTooLong
@@ -128,7 +128,7 @@ def _query_args(**changes: object) -> dict[str, str]:
 @bp.app_template_global("queue_url")
 def _queue_url(**changes: object) -> str:
     args = _query_args(**changes)
-    return url_for("agent.queue", **{k: v for k, v in args.items() if v != ""})
+    return remembered_url_for("agent.queue", **{k: v for k, v in args.items() if v != ""})
 
 
 @bp.get("/counts")
