@@ -232,7 +232,7 @@ def touch_presence(session: Session, ticket: Ticket, user: User, *, typing: bool
 def others_present(session: Session, ticket: Ticket, user: User, *, now: datetime) -> list[Presence]:
     rows = session.scalars(select(TicketPresence).where(
         TicketPresence.ticket_id == ticket.id, TicketPresence.user_id != user.id,
-        TicketPresence.last_seen >= now - PRESENCE_WINDOW).options(selectinload(TicketPresence.user))
+        TicketPresence.last_seen >= now - PRESENCE_WINDOW).options(joinedload(TicketPresence.user))
         .order_by(TicketPresence.last_seen.desc()))
     return [Presence(r.user, r.typing_at is not None and r.typing_at >= now - TYPING_WINDOW) for r in rows]
 

@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from portal.articles import SUPPORTED_LANGUAGES, Article, content_hash, parse_article
@@ -64,12 +64,13 @@ def list_drafts(session: Session, *, actor: User, mine: bool, states: tuple[str,
     return list(session.scalars(query.order_by(ArticleDraft.updated_at.desc(), ArticleDraft.id.desc()).limit(limit)))
 
 
-def drafts_for_ticket(session: Session, ticket: Ticket) -> list[ArticleDraft]:
-    """Drafts and articles made from this ticket (newest first)."""
-    return list(session.scalars(
-        select(ArticleDraft).where(ArticleDraft.ticket_id == ticket.id)
-        .where(ArticleDraft.state != "archived").order_by(ArticleDraft.id.desc())
-    ))
+def drafts_for_ticket(session: Session, ticket: Ticket) -> list[Row]:
+    """Drafts and articles made from this ticket (newest first): id, title, state and published_path, which the
+    ticket's workspace shows on every visit (not their bodies)."""
+    drafts = ArticleDraft.__table__
+    return list(session.connection().execute(
+        select(drafts.c.id, drafts.c.title, drafts.c.state, drafts.c.published_path)
+        .where(drafts.c.ticket_id == ticket.id, drafts.c.state != "archived").order_by(drafts.c.id.desc())))
 
 
 def revisions_for(session: Session, path: str) -> list[ArticleRevision]:

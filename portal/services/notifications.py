@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Row, case, func, select, update
 
 from portal.models import Notification, User
 
@@ -90,11 +90,16 @@ def pending_reminder(session: Session, ticket: Ticket, *, days: int, now: dateti
     return _queue(session, ticket, "pending_reminder", {"days": days}, now=now)
 
 
-def notification_log(session: Session, ticket: Ticket) -> list[Notification]:
+_LOG = Notification.__table__
+# What the log shows of each mail: not its rendering context (a JSON document each).
+_LOG_COLUMNS = select(*(_LOG.c[name] for name in (
+    "id", "kind", "recipient_email", "recipient_id", "status", "attempts", "last_error", "created_at", "sent_at",
+    "message_id")))
+
+
+def notification_log(session: Session, ticket: Ticket) -> list[Row]:
     """Every e-mail about this ticket, oldest first: to whom, why, when, and whether it went out."""
-    return list(session.scalars(
-        select(Notification).where(Notification.ticket_id == ticket.id).order_by(Notification.id)
-    ))
+    return list(session.connection().execute(_LOG_COLUMNS.where(_LOG.c.ticket_id == ticket.id).order_by(_LOG.c.id)))
 
 
 def record_bounce(session: Session, message_id: str, *, recipient: str | None, reason: str,

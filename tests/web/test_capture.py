@@ -56,6 +56,10 @@ def test_draft_from_a_solved_english_ticket_is_scrubbed_and_prefilled(kb_client,
     assert {item["kind"] for item in draft.removed} >= {"greeting", "signature", "reference", "phone", "ip"}
     assert "+44 20 7946 0958" in page  # the agent sees what was removed
     assert draft.source_tickets == [ticket.ref] and draft.owner_id == agnes.id and draft.lang == "en"
+    # The ticket's workspace points to the draft instead of offering another one.
+    workspace = kb_client.get(f"/agent/tickets/{ticket.ref}").text
+    assert "Draft made from this ticket:" in workspace and f"/drafts/{draft.id}" in workspace
+    assert "Create article" not in workspace
 
 
 def test_draft_from_a_spanish_ticket_uses_spanish_headings(kb_client, make, db, agnes):
