@@ -476,7 +476,7 @@ def queue_page(
     Each status of the view, and each segment of the sort, is read on an index that starts with the view's
     columns, the status and the sort column (assignee/status/…, group/status/…, status/…), limited to a page
     past the cursor; a segment's statuses go in one UNION ALL statement and the few rows found are merged.
-    Then the page's rows are read with their people, group and tags in two queries."""
+    Then the page's rows are read with their people, group and tags in one query."""
     filters = filters or Filters()
     page_size = page_size or PAGE_SIZE
     sort = sort if sort in SORTS else "updated"

@@ -206,7 +206,7 @@ def _workspace(ticket, *, form: ComposerForm | None = None, **extra: object) -> 
         context, form=form, timeline=timeline, names={a.id: a.name for a in context["agents"]},
         priorities=PRIORITIES, notification_log=notifications.notification_log(session, ticket),
         notification_labels=notifications.KIND_LABELS,
-        others=agent_desk.others_present(session, ticket, _me(), now=utcnow()), render_markdown=render_markdown,
+        others=agent_desk.others_present(session, ticket, me, now=utcnow()), render_markdown=render_markdown,
     )
 
 
