@@ -215,8 +215,9 @@ def main() -> None:
                  "\"queue page 1\" goes through every queue of the agent's sidebar in turn (Unassigned, Mine, each "
                  "of their groups, Pending, On hold, Recently solved, All open, All tickets); the deep page is All "
                  f"open, {DEEP_PAGES} pages in. "
-                 "Data from `flask demo generate` (3 messages and ~5 events per ticket). Target: p95 ≤ 75 ms "
-                 "(counts ≤ 150 ms).", "",
+                 "Data from `flask demo generate` (3 messages and ~5 events per ticket). Targets (issue 5): p95 "
+                 "≤ 75 ms for queue pages and the workspace, ≤ 150 ms for counts; the issue sets none for the "
+                 "status change, which is held to 75 ms here too.", "",
                  "| tickets | think ms | request | req/s | errors | p50 ms | p95 ms | p95 spread | target |",
                  "|---:|---:|---|---:|---:|---:|---:|---|---|", *rows]
         for tickets, plans in plans_by_size.items():
