@@ -62,9 +62,13 @@ class Portal:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, timeout: float = 60.0) -> None:
+        # --keep-alive: longer than any pause of these clients. With gunicorn's 2 s, a client that waited at a
+        # barrier for the other 49 to log in could send its POST on a kept connection just as the server closed
+        # it, and get "connection reset" (seen once on PostgreSQL); requests retries no POST.
         command = [str(GUNICORN), "--chdir", str(REPO), "--bind", f"127.0.0.1:{self.port}",
                    "--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", "gthread",
-                   "--graceful-timeout", "5", "--timeout", "60", "--log-level", "warning", "app:app"]
+                   "--keep-alive", "75", "--graceful-timeout", "5", "--timeout", "60", "--log-level", "warning",
+                   "app:app"]
         log = open(self.log_path, "ab")  # noqa: SIM115  (kept open for the server's lifetime)
         self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log, start_new_session=True)
         log.close()
