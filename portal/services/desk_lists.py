@@ -37,8 +37,7 @@ class CategoryName:
     name_en: str
     name_es: str | None
 
-    def name(self, lang: str) -> str:  # as Category.name
-        return self.name_es if lang == "es" and self.name_es else self.name_en
+    name = Category.name  # the model's own choice of language, on the same two columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +49,7 @@ class StatusLabel:
     label_en: str
     label_es: str | None
 
-    def label(self, lang: str) -> str:  # as CustomStatus.label
-        return self.label_es if lang == "es" and self.label_es else self.label_en
+    label = CustomStatus.label  # the model's own choice of language, on the same two columns
 
 
 @dataclass(frozen=True)
