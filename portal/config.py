@@ -69,6 +69,9 @@ SETTINGS: dict[str, tuple[object, str]] = {
         None,
         "Force the Secure cookie flag; by default it follows the request scheme (HTTPS)",
     ),
+    "TRUSTED_PROXIES": (0, "How many reverse proxies (TLS terminators, load balancers) stand in front of Mesa; each "
+                           "sets `X-Forwarded-For`/`-Proto`/`-Host`, which Mesa believes only from that many hops "
+                           "(0: none is believed)"),
     "WEBHOOKS_ALLOW_PRIVATE": (False, "Let webhooks reach private, loopback and link-local addresses and plain "
                                       "`http://` (tests and closed networks only)"),
     "WEBHOOKS_MAX_ATTEMPTS": (8, "Attempts at sending one webhook delivery before giving up"),

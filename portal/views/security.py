@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, abort, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -33,6 +34,7 @@ class SchemeAwareSessionInterface(SecureCookieSessionInterface):
 
 def init_app(app: Flask) -> None:
     app.session_interface = SchemeAwareSessionInterface()
+    trust_proxies(app)
     app.before_request(refuse_nul_characters)
 
     @app.after_request
@@ -45,6 +47,17 @@ def init_app(app: Flask) -> None:
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies, the client's address, the scheme and the host are the ones the proxies saw.
+
+    Only the last N hops of `X-Forwarded-*` are believed: anything a client writes into those headers itself is
+    ignored, so nobody can pose as another address to get round a rate limit, or as HTTPS to get a Secure
+    cookie on plain HTTP. With 0 (the default, Mesa served directly) no forwarded header is believed."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def refuse_nul_characters() -> None:
