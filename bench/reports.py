@@ -102,6 +102,7 @@ def main() -> None:
 
     from portal import create_app
     from portal.clock import utcnow
+    from portal.extensions import LOGIN_AT
     from portal.models import Message, Ticket, TicketEvent, User
     from portal.services import report_period, report_selfservice, report_tables, reports
 
@@ -121,7 +122,8 @@ def main() -> None:
     def client_for(user: User):
         client = app.test_client()
         with client.session_transaction() as cookie:
-            cookie["_user_id"], cookie["_fresh"] = str(user.id), True
+            cookie["_user_id"], cookie["_fresh"] = user.get_id(), True
+            cookie[LOGIN_AT] = int(time.time())
         return client
 
     rows: list[tuple[str, float]] = []

@@ -65,6 +65,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "API_RATE_LIMIT": ("300/minute", "REST API calls allowed per API token (and per address without a valid token)"),
     "PASSWORD_RESET_MAX_AGE": (3600, "Seconds a password-reset link stays valid"),
     "CONFIRMATION_MAX_AGE": (3 * 86400, "Seconds the link that confirms a new account's e-mail address stays valid"),
+    "SESSION_LIFETIME": (12 * 3600, "Seconds a login lasts, however active (then the person logs in again); "
+                                    "logging out, a new password, deactivation and a role change end it sooner"),
     "SESSION_COOKIE_SECURE": (
         None,
         "Force the Secure cookie flag; by default it follows the request scheme (HTTPS)",
@@ -123,6 +125,9 @@ def finish(config: dict[str, object]) -> None:
             config[key] = str(instance / folder)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    # Flask refuses a session cookie signed longer ago than this (31 days by default): no older cookie, of a
+    # logged-in person or not, is read at all.
+    config["PERMANENT_SESSION_LIFETIME"] = int(config["SESSION_LIFETIME"])
     config["BABEL_DEFAULT_LOCALE"] = config["DEFAULT_LANGUAGE"]
     config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import UTC
 from typing import TYPE_CHECKING
 
 from babel import support
@@ -10,7 +11,7 @@ from flask import Flask, Request, current_app, g, has_app_context, has_request_c
 from flask_babel import Babel, get_locale, get_translations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, user_logged_in, user_logged_out
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
@@ -165,8 +166,40 @@ def init_extensions(app: Flask) -> None:
     login_manager.localize_callback = str  # the lazy message, in the visitor's language, when flashed
 
     @login_manager.user_loader
-    def _load_user(user_id: str):
-        from portal.models import User
+    def _load_user(session_id: str):
+        """Every request: the person the session names, while it is younger than SESSION_LIFETIME and nothing
+        ended their sessions since it began (`User.get_id`, services.accounts.session_user)."""
+        from portal.services import accounts
 
-        user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        if not _session_within_lifetime():
+            return None
+        return accounts.session_user(db_session(), session_id)
+
+
+# When the login session began, in seconds since the epoch (portal.clock's time). A session is a signed cookie
+# that Flask re-signs whenever it changes (a flashed message, the language), so the cookie's own age says nothing
+# about when its owner logged in.
+LOGIN_AT = "_login_at"
+
+
+def _epoch_now() -> int:
+    return int(utcnow().replace(tzinfo=UTC).timestamp())
+
+
+def _session_within_lifetime() -> bool:
+    login_at = session.get(LOGIN_AT)
+    if not isinstance(login_at, int):
+        return False
+    # Only the upper bound: a server whose clock runs a little behind the one that logged the person in still
+    # lets them in.
+    return _epoch_now() - login_at <= int(current_app.config["SESSION_LIFETIME"])
+
+
+@user_logged_in.connect
+def _note_login_time(sender: Flask, **extra: object) -> None:
+    session[LOGIN_AT] = _epoch_now()
+
+
+@user_logged_out.connect
+def _forget_login_time(sender: Flask, **extra: object) -> None:
+    session.pop(LOGIN_AT, None)

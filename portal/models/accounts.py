@@ -37,6 +37,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped when the password changes: a reset link made before the change stops working.
     password_changed_at: Mapped[datetime | None] = mapped_column()
+    # Part of every session's id (`get_id`): raising it ends every session the person has, on every device
+    # (services.accounts.end_sessions: logging out, a new password, deactivation, a role change).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Operations (assignment and SLAs): an agent's availability, load limit and last automatic assignment;
     # a customer's plan picks their SLA policy.
     available: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
@@ -69,7 +72,9 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What a login session stores (Flask-Login's "alternative id"): the id and the session generation, so a
+        session made before the generation was raised no longer names anyone (services.accounts.session_user)."""
+        return f"{self.id}:{self.session_generation or 0}"
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

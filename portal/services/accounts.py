@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -10,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.errors import N_, Invalid, NotAllowed, NotFound
 from portal.models import ROLES, User
+from portal.services import api_tokens
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -75,9 +77,34 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 def set_password(session: Session, user: User, password: str, *, now: datetime) -> None:
+    """A new password ends every session made with the old one (whoever knew it is logged out everywhere); the
+    caller logs the person who set it in again if they stay."""
     check_password_rules(password)
     user.password_hash = generate_password_hash(password)
     user.password_changed_at = now
+    end_sessions(user)
+
+
+# `User.get_id()`: "<id>:<generation>". Bounded, so a value that is not ours never reaches the database.
+_SESSION_ID = re.compile(r"([0-9]{1,12}):([0-9]{1,12})", re.ASCII)
+
+
+def end_sessions(user: User) -> None:
+    """Every session the person has stops working at its next request, on every device: logging out does this
+    (login sessions are signed cookies, so a copy of one kept elsewhere dies only this way), and so do a new
+    password, deactivation and a role change."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def session_user(session: Session, session_id: str) -> User | None:
+    """The active person a login session names (`User.get_id`), while no session-ending change happened since."""
+    match = _SESSION_ID.fullmatch(session_id or "")
+    if match is None:
+        return None
+    user = session.get(User, int(match.group(1)))
+    if user is None or not user.active or (user.session_generation or 0) != int(match.group(2)):
+        return None
+    return user
 
 
 def update_profile(session: Session, user: User, *, name: str, locale: str | None, actor: User, now: datetime) -> None:
@@ -142,11 +169,15 @@ def create_by_admin(
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: User, now: datetime) -> None:
-    """A deactivated person can no longer log in, and a session they already have stops working.
+    """A deactivated person can no longer log in, and nothing they were logged in with works again, even once
+    reactivated: their sessions end and their API tokens are revoked (they make new ones).
     Admins cannot deactivate themselves, so there is always someone left to undo it."""
     _require_admin(actor)
     if user.id == actor.id and not active:
         raise NotAllowed(N_("You cannot deactivate your own account."))
+    if user.active and not active:
+        end_sessions(user)
+        api_tokens.revoke_all(session, user, now=now)
     user.active = active
 
 
@@ -156,6 +187,8 @@ def change_role(session: Session, user: User, role: str, *, actor: User, now: da
         raise Invalid(N_("Unknown role %(role)s."), role=role, field="role")
     if user.id == actor.id and role != user.role:
         raise NotAllowed(N_("You cannot change your own role."))
+    if role != user.role:
+        end_sessions(user)  # pages open with the old role's rights stop working; the person logs in again
     user.role = role
 
 

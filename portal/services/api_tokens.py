@@ -60,6 +60,14 @@ def revoke(session: Session, token_id: int, *, actor: User, now: datetime) -> Ap
     return token
 
 
+def revoke_all(session: Session, user: User, *, now: datetime) -> int:
+    """Withdraw every token the person still has (their account is deactivated). Returns how many."""
+    tokens = active_tokens(session, user)
+    for token in tokens:
+        token.revoked_at = now
+    return len(tokens)
+
+
 def authenticate(session: Session, secret: str | None) -> ApiToken | None:
     """The active token with this secret whose owner may still log in, or None."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:

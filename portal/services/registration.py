@@ -2,9 +2,11 @@
 
 The form answers every address the same way ("check your e-mail"), so it never tells who has an account:
 a new address gets the confirmation link, an address with an account gets a note telling its owner.
-Until confirmed, the account cannot log in; signing up again with the same address replaces the unconfirmed
-password and sends a fresh link (the older links stop working), so a stranger who typed someone else's address
-first cannot keep the account: only the address's owner can confirm, and the owner's newest sign-up wins.
+Until confirmed, the account cannot log in. Signing up again with an address that awaits confirmation changes
+nothing and sends the link again: what a second sign-up typed is never kept, so a stranger who signs up after the
+owner cannot slip their password in before the owner confirms. Confirming proves the address and sets the
+password (and name) that the person who confirms types there, so a stranger who signed up first cannot keep the
+account either: their password never becomes the account's unless they read the owner's mailbox.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
+from portal.errors import N_, Invalid
 from portal.models import User
 from portal.services import accounts
 from portal.services.account_links import AccountLinks
@@ -32,7 +35,7 @@ class SignUp:
 
 
 def fingerprint(user: User) -> str:
-    """Changes when the account is confirmed or its password replaced: the link works once, the newest only."""
+    """Changes when the account is confirmed (or its password set by a reset): every link works once."""
     material = f"{user.password_hash or ''}|{user.verified}|{user.email}"
     return hashlib.sha256(material.encode()).hexdigest()[:24]
 
@@ -54,18 +57,22 @@ def sign_up(session: Session, *, email: str, name: str, password: str, locale: s
         user = accounts.create_user(session, email=email, name=name, password=password, locale=locale, now=now)
         user.verified = False
         return SignUp(user, awaits_confirmation=True)
-    if awaits_confirmation(existing) and existing.active:
-        existing.name = name.strip()
-        existing.locale = locale
-        accounts.set_password(session, existing, password, now=now)
-        return SignUp(existing, awaits_confirmation=True)
     check_password_hash(accounts.DUMMY_HASH, password)  # about the time a new account's password hash takes
-    return SignUp(existing, awaits_confirmation=False)
+    # An address awaiting confirmation gets its link again; nothing typed here is kept (see the module's text).
+    return SignUp(existing, awaits_confirmation=awaits_confirmation(existing) and existing.active)
 
 
-def confirm(user: User, link: dict) -> str | None:
-    """The owner followed the link (`ConfirmationLinks.load` gave its account and values): the account works from
-    now on. Returns where the sign-up was going."""
+def confirm(
+    session: Session, user: User, link: dict, *, name: str, password: str, locale: str | None, now: datetime
+) -> str | None:
+    """Someone who received the link (`ConfirmationLinks.load` gave its account and values) finishes the sign-up:
+    the password and name they type here are the account's from now on, whatever any sign-up typed, and the
+    account works. Returns where the sign-up was going."""
+    if not name.strip():
+        raise Invalid(N_("A name is required."), field="name")
+    accounts.set_password(session, user, password, now=now)
+    user.name = name.strip()
+    user.locale = locale
     user.verified = True
     next_target = link.get("next")
     return next_target if isinstance(next_target, str) else None

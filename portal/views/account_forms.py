@@ -70,6 +70,13 @@ class RegisterForm(FlaskForm):
     password = _new_password_field()
 
 
+class ConfirmAddressForm(FlaskForm):
+    """Finishing a sign-up from the e-mailed link: the name and password typed here are the account's."""
+
+    name = _name_field(_l("Your name"))
+    password = _new_password_field()
+
+
 class ForgotPasswordForm(FlaskForm):
     email = _email_field()
 

@@ -18,7 +18,7 @@ from portal.services.account_links import InvalidLink
 from portal.views import mailer
 from portal.views.account_forms import (
     ChangePasswordForm,
-    ConfirmForm,
+    ConfirmAddressForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -76,8 +76,13 @@ def login() -> Page:
 
 @bp.post("/logout")
 def logout() -> Response:
+    """Logging out ends the person's sessions on every device: a session is a signed cookie kept by the browser,
+    so a copy of it (taken from a shared computer, say) stops working only when its generation is raised."""
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user._get_current_object())
+        db_session().commit()
     logout_user()
-    flash(_("You have logged out."), "info")
+    flash(_("You have logged out on every device."), "info")
     return redirect(url_for("main.home"), 303)
 
 
@@ -130,16 +135,18 @@ def send_confirmation_link(user: User, next_target: str | None) -> bool:
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 @limiter.limit(_attempt_limit, key_func=get_remote_address, methods=["POST"])
 def confirm_address(token: str) -> Page:
-    """The link shows a button: mail scanners that open every link in a message must not confirm for the owner."""
+    """The link shows a form: mail scanners that open every link in a message must not confirm for the owner, and
+    the password typed in it becomes the account's, so only whoever reads the mailbox chooses it."""
     links = confirmation_links()
     try:
         user, link = links.load(db_session(), token, now=utcnow())
     except InvalidLink as exc:
         return render_template("auth/confirm_invalid.html", reason=exc.message), 400
-    form = ConfirmForm()
+    form = ConfirmAddressForm(data={"name": user.name})
     if not form.validate_on_submit():
         return render_template("auth/confirm_address.html", form=form, user=user, token=token), _status()
-    next_target = registration.confirm(user, link)
+    next_target = registration.confirm(db_session(), user, link, name=form.name.data, password=form.password.data,
+                                       locale=session.get("lang") or _current_language(), now=utcnow())
     db_session().commit()
     login_user(user)
     flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
@@ -206,7 +213,7 @@ def reset_password(token: str) -> Page:
         return render_template("auth/reset_password.html", form=form, token=token), _status()
     user = password_reset.reset_password(db_session(), tokens, token, form.password.data, now=utcnow())
     db_session().commit()
-    login_user(user)
+    login_user(user)  # the new password ended every other session (someone who had the old one is logged out)
     flash(_("Your new password is saved. You are logged in."), "success")
     return redirect(url_for("main.home"), 303)
 
@@ -242,7 +249,7 @@ def update_account() -> Page:
 
 @bp.post("/account/password")
 @login_required
-@limiter.limit(_attempt_limit, key_func=lambda: f"user:{current_user.get_id()}", methods=["POST"])
+@limiter.limit(_attempt_limit, key_func=lambda: f"user:{getattr(current_user, 'id', None)}", methods=["POST"])
 def change_password() -> Page:
     form = ChangePasswordForm()
     user = current_user._get_current_object()
@@ -256,6 +263,7 @@ def change_password() -> Page:
             form.current_password.errors = [_("That is not your current password.")]
         else:
             db_session().commit()
-            flash(_("Your new password is saved."), "success")
+            login_user(user)  # the new password ended every session, this one too: it goes on with a new one
+            flash(_("Your new password is saved. You were logged out everywhere else."), "success")
             return redirect(url_for("auth.account"), 303)
     return _account_page(_profile_form_for(user), form, 422)

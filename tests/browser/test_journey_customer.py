@@ -23,6 +23,7 @@ def register(page, base: str, app, *, name: str, email: str) -> None:
     page.locator("main form").get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     page.goto(base + last_confirmation_path(app, email))
+    page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm and log in").click()
     expect(page.get_by_text(f"Welcome, {name}! Your account is ready.")).to_be_visible()
 

@@ -42,6 +42,7 @@ def test_a_spanish_customer_gets_everything_in_spanish(javascript, gunicorn_serv
     [confirmation] = outbox_messages(app, "lucia@example.com")
     assert " ".join(str(confirmation["Subject"]).split()) == "Confirma tu dirección de correo para Mesa"
     page.goto(base + confirmation_path(confirmation))
+    page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Confirmar y entrar").click()
     expect(page.get_by_text("¡Te damos la bienvenida, Lucía Cliente! Tu cuenta está lista.")).to_be_visible()
 

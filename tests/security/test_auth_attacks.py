@@ -73,7 +73,8 @@ def test_a_new_account_is_not_sent_off_site_either(app, db):
             "name": "New Person", "email": f"new{n}@example.com", "password": DEFAULT_PASSWORD,
             "confirm": DEFAULT_PASSWORD})
         assert response.status_code == 303 and lands_on_site(response.headers["Location"]), target
-        confirmed = client.post(last_confirmation_path(app, f"new{n}@example.com"))
+        confirmed = client.post(last_confirmation_path(app, f"new{n}@example.com"),
+                                data={"password": DEFAULT_PASSWORD})
         assert confirmed.status_code == 303 and lands_on_site(confirmed.headers["Location"]), target
 
 

@@ -153,6 +153,8 @@ def test_admin_changes_a_role(app, client, admin_user, alice):
     login(alices, alice)
     assert alices.get("/admin/").status_code == 404
     client.post(f"/admin/users/{alice.id}/role", data={"role": "admin"})
+    assert alices.get("/admin/").status_code == 302  # a new role ends her sessions: she logs in again
+    login(alices, alice)
     assert alices.get("/admin/").status_code == 200
 
 

@@ -54,9 +54,11 @@ def confirm_link(message) -> str:
     return match.group(1)
 
 
-def confirm(client, link: str):
+def confirm(client, link: str, password: str | None = None, **fields):
+    """Open the link and finish the sign-up as a person would: type the password (by default the one `register`
+    chose; the name comes filled in)."""
     assert "Confirm and log in" in client.get(link).text
-    return client.post(link)
+    return client.post(link, data={"password": password or "long enough password", **fields})
 
 
 def test_visitor_sent_to_login_registers_confirms_and_comes_back(client, smtp_server, db):
@@ -107,20 +109,33 @@ def test_an_unconfirmed_account_cannot_log_in_and_gets_a_new_link(client, smtp_s
     assert client.get("/account").status_code == 200
 
 
-def test_signing_up_again_replaces_the_unconfirmed_password_and_spends_older_links(client, smtp_server):
-    """A stranger who signed up with Nora's address first cannot keep the account: Nora signs up herself,
-    her password wins, and the stranger's link (if it ever reached them) no longer works."""
+def test_signing_up_again_keeps_nothing_and_the_person_who_confirms_sets_name_and_password(client, smtp_server):
+    """A stranger who signed up with Nora's address first cannot keep the account: Nora's own sign-up sends the
+    link again, and what she types when confirming is what counts (the full attack is in tests/security)."""
     register(client, name="Stranger", password="the strangers password")
     register(client, name="Nora New", password="noras own password")
     first, second = mails_to(smtp_server, "nora@example.com")
-    assert client.get(confirm_link(first)).status_code == 400
-    assert confirm(client, confirm_link(second)).status_code == 303
+    assert 'value="Stranger"' in client.get(confirm_link(second)).text  # shown, so she can put her name
+    assert confirm(client, confirm_link(second), "noras own password", name="Nora New").status_code == 303
+    assert client.get(confirm_link(first)).status_code == 400  # every link is spent
     assert "Nora New" in client.get("/account").text
     client.post("/logout")
     assert client.post("/login", data={"email": "nora@example.com", "password": "the strangers password"}
                        ).status_code == 422
     assert client.post("/login", data={"email": "nora@example.com", "password": "noras own password"}
                        ).status_code == 303
+
+
+def test_confirming_asks_for_a_password_that_follows_the_rules(client, smtp_server, db):
+    register(client)
+    [mail] = mails_to(smtp_server, "nora@example.com")
+    link = confirm_link(mail)
+    short = client.post(link, data={"password": "short", "name": "Nora New"})
+    assert short.status_code == 422 and "Use between 10 and 200 characters." in short.text
+    nameless = client.post(link, data={"password": "long enough password", "name": "  "})
+    assert nameless.status_code == 422 and "This field is required." in nameless.text
+    assert client.get("/account").status_code == 302  # nothing confirmed yet
+    assert confirm(client, link).status_code == 303
 
 
 def test_confirmation_links_expire_and_forged_ones_are_refused(app, client, smtp_server, db):
@@ -208,7 +223,7 @@ def test_login_and_logout(client, alice):
     assert "Alice Customer" in client.get("/").text
     answer = client.post("/logout")
     assert answer.status_code == 303
-    assert "You have logged out." in client.get(answer.headers["Location"]).text
+    assert "You have logged out on every device." in client.get(answer.headers["Location"]).text
     assert client.get("/account").status_code == 302
 
 
