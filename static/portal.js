@@ -7,11 +7,11 @@ document.addEventListener("change", (event) => {
 });
 
 // ---- Agent desk (issue 5) ----
-// A refused update (409 someone else changed it, 422 invalid) still shows its answer: the fragment carries
-// the other change and keeps what the agent typed.
+// A refused update (403 not allowed, 409 someone else changed it, 422 invalid) still shows its answer: the
+// fragment says why, carries the other change and keeps what the agent typed.
 document.addEventListener("htmx:beforeSwap", (event) => {
   const status = event.detail.xhr && event.detail.xhr.status;
-  if ((status === 409 || status === 422) && event.detail.target && event.detail.target.closest("[data-swap-errors], #bulk-result")) {
+  if ((status === 403 || status === 409 || status === 422) && event.detail.target && event.detail.target.closest("[data-swap-errors], #bulk-result")) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }

@@ -14,7 +14,7 @@ from sqlalchemy import Row, delete, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.errors import N_, Invalid, NotFound
+from portal.errors import N_, DomainError, Invalid, NotFound
 from portal.models import (
     PRIORITIES,
     Attachment,
@@ -27,7 +27,7 @@ from portal.models import (
     TicketTag,
     User,
 )
-from portal.services import agent_notifications, categories, tickets
+from portal.services import agent_notifications, assignment_rules, categories, tickets
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -62,7 +62,8 @@ def _open_ticket(ticket: Ticket) -> None:
 
 def assign(session: Session, ticket: Ticket, assignee: User | None, *, actor: User, now: datetime,
            expected_version: int | None = None) -> TicketEvent | None:
-    """Give the ticket to an agent (or to nobody). The new assignee is told."""
+    """Give the ticket to an agent (or to nobody), as `assignment_rules.check_assign` allows (a guided group's
+    tickets are handed out by "Next ticket"). The new assignee is told."""
     tickets.check_version(ticket, expected_version)
     _open_ticket(ticket)
     if assignee is not None and not (assignee.is_agent and assignee.active):
@@ -70,6 +71,7 @@ def assign(session: Session, ticket: Ticket, assignee: User | None, *, actor: Us
     new_id = assignee.id if assignee is not None else None
     if new_id == ticket.assignee_id:
         return None
+    assignment_rules.check_assign(ticket, assignee, actor=actor)
     event = _event(session, ticket, kind="assigned", field="assignee_id", old=ticket.assignee_id, new=new_id,
                    actor=actor, now=now)
     ticket.assignee = assignee
@@ -84,6 +86,7 @@ def set_group(session: Session, ticket: Ticket, group: Group | None, *, actor: U
     new_id = group.id if group is not None else None
     if new_id == ticket.group_id:
         return None
+    assignment_rules.check_move(ticket, group, actor=actor)
     event = _event(session, ticket, kind="group_changed", field="group_id", old=ticket.group_id, new=new_id,
                    actor=actor, now=now)
     ticket.group = group
@@ -163,9 +166,10 @@ def set_field_value(session: Session, ticket: Ticket, field_id: int, value: str,
 
 
 def bulk(session: Session, refs: Sequence[str], action: str, value: str, *, actor: User, now: datetime
-         ) -> tuple[list[Ticket], list[tuple[str, str]]]:
+         ) -> tuple[list[Ticket], list[tuple[str, DomainError]]]:
     """One action on many tickets: one event per changed ticket. Returns the tickets and the refusals
-    (ref, message id) of those that could not change (a closed ticket, a status the machine refuses)."""
+    (ref, the error saying why) of those that could not change (a closed ticket, a status the machine refuses,
+    a guided group's ticket the actor may not assign); the others change."""
     if action not in BULK_ACTIONS:
         raise Invalid(N_("Choose one of the actions offered."), field="action")
     refs = list(dict.fromkeys(refs))[:BULK_MAX]
@@ -194,16 +198,11 @@ def bulk(session: Session, refs: Sequence[str], action: str, value: str, *, acto
                 else:
                     remove_tag(session, ticket, value, actor=actor, now=now)
             changed.append(ticket)
-        except (Invalid, NotFound) as exc:
-            if exc.details.get("field") in ("priority", "tag", "status", "assignee"):
-                raise
-            refused.append((ticket.ref, exc.message))
-        except Exception as exc:  # InvalidTransition and friends: this ticket stays as it was
-            from portal.errors import DomainError
-
-            if not isinstance(exc, DomainError):
-                raise
-            refused.append((ticket.ref, exc.message))
+        except DomainError as exc:  # InvalidTransition, NotAllowed and friends: this ticket stays as it was
+            if isinstance(exc, Invalid | NotFound) and exc.details.get("field") in ("priority", "tag", "status",
+                                                                                   "assignee"):
+                raise  # the value is wrong for every ticket: say so once
+            refused.append((ticket.ref, exc))
     return changed, refused
 
 

@@ -198,6 +198,7 @@ class QueueRow:
     requester_name: str | None
     assignee_name: str | None
     group_name: str | None
+    group_guided: bool | None  # the group hands out its tickets with "Next ticket": no Take button for agents
     tags: tuple[str, ...]
     sla: str | None  # sla_state() when the page was read
 
@@ -208,7 +209,8 @@ class QueueRow:
             ticket.id, ticket.ref, ticket.subject, ticket.status, ticket.priority, ticket.version, ticket.created_at,
             ticket.updated_at, ticket.solved_at, ticket.sla_due_at, ticket.sla_breached_at, ticket.assignee_id,
             ticket.requester.name if ticket.requester else None, ticket.assignee.name if ticket.assignee else None,
-            ticket.group.name if ticket.group else None, tuple(ticket.tag_names), sla_state(ticket, now=now))
+            ticket.group.name if ticket.group else None, ticket.group.guided if ticket.group else None,
+            tuple(ticket.tag_names), sla_state(ticket, now=now))
 
 
 _TICKETS, _TAGS, _GROUPS = Ticket.__table__, TicketTag.__table__, Group.__table__
@@ -218,7 +220,7 @@ _TAG_SEPARATOR = "\x1f"  # no tag can hold it (agent_desk.TAG_RE)
 _ROWS = (select(
     *(_TICKETS.c[name] for name in ("id", "ref", "subject", "status", "priority", "version", "created_at",
                                     "updated_at", "solved_at", "sla_due_at", "sla_breached_at", "assignee_id")),
-    _REQUESTERS.c.name, _ASSIGNEES.c.name, _GROUPS.c.name,
+    _REQUESTERS.c.name, _ASSIGNEES.c.name, _GROUPS.c.name, _GROUPS.c.guided,
     select(func.aggregate_strings(_TAGS.c.tag, _TAG_SEPARATOR)).where(_TAGS.c.ticket_id == _TICKETS.c.id)
     .scalar_subquery())
     .select_from(_TICKETS.outerjoin(_REQUESTERS, _REQUESTERS.c.id == _TICKETS.c.requester_id)

@@ -5,8 +5,9 @@ the skills the ticket needs (its language, and its category's skill when it has 
 with the fewest unsolved tickets; ties go to whoever was assigned automatically longest ago (round-robin).
 
 Guided groups (`guided`): agents do not pick from the queue; "Next ticket" hands them the most urgent
-unassigned ticket (SLA due, then priority, then age) with a conditional UPDATE, so two agents pressing at the
-same moment never get the same ticket.
+unassigned ticket they fit (the skills automatic assignment asks for; then SLA due, priority, age) with a
+conditional UPDATE, so two agents pressing at the same moment never get the same ticket. Who may still assign
+a guided group's ticket, and to whom, is `assignment_rules`: every path here and in `agent_desk` asks it.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import case, func, select, update
 
 from portal.errors import N_, Invalid, NotAllowed
-from portal.models import Group, Ticket, TicketEvent, User, group_members
-from portal.services import sla, tickets
+from portal.models import Category, Group, Ticket, TicketEvent, User, group_members
+from portal.services import assignment_rules, sla, tickets
+from portal.services.assignment_rules import fits
 from portal.status import Action
 
 if TYPE_CHECKING:
@@ -26,14 +28,6 @@ if TYPE_CHECKING:
 
 UNSOLVED = ("new", "open", "pending", "on_hold")
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
-
-
-def required_skills(ticket: Ticket) -> set[str]:
-    skills = {ticket.language} if ticket.language else set()
-    skill = getattr(ticket.category, "skill", None) if ticket.category else None
-    if skill:
-        skills.add(skill)
-    return skills
 
 
 def open_load(session: Session, agent_ids: list[int]) -> dict[int, int]:
@@ -49,9 +43,7 @@ def pick_agent(session: Session, ticket: Ticket) -> User | None:
     """The agent automatic assignment would choose, or None when nobody fits."""
     if ticket.group is None:
         return None
-    needed = required_skills(ticket)
-    fitting = [a for a in ticket.group.members
-               if a.is_agent and a.active and a.available and needed <= set(a.skills or [])]
+    fitting = [a for a in ticket.group.members if a.is_agent and a.active and a.available and fits(a, ticket)]
     if not fitting:
         return None
     load = open_load(session, [a.id for a in fitting])
@@ -82,14 +74,16 @@ def take(session: Session, ticket: Ticket, *, actor: User, now: datetime,
 
 
 def assign_to(session: Session, ticket: Ticket, agent: User | None, *, actor: User, now: datetime,
-              expected_version: int | None = None) -> None:
-    """Give the ticket to an agent (None: nobody)."""
+              expected_version: int | None = None, solving: bool = False) -> None:
+    """Give the ticket to an agent (None: nobody), as `assignment_rules.check_assign` allows; `solving`: the
+    ticket is solved in the same step (a problem's incidents)."""
     _require_agent(actor)
     tickets.check_version(ticket, expected_version)
     if agent is not None and not (agent.is_agent and agent.active):
         raise Invalid(N_("Choose an active agent."), field="assignee")
     if ticket.status == "closed":
         raise Invalid(N_("This ticket is closed: nothing can change it; create a follow-up instead."))
+    assignment_rules.check_assign(ticket, agent, actor=actor, solving=solving)
     _set_assignee(session, ticket, agent, actor=actor, now=now)
 
 
@@ -103,6 +97,7 @@ def assign_group(session: Session, ticket: Ticket, group: Group | None, *, actor
         raise Invalid(N_("This ticket is closed: nothing can change it; create a follow-up instead."))
     if (group.id if group else None) == ticket.group_id:
         return
+    assignment_rules.check_move(ticket, group, actor=actor)
     session.add(TicketEvent(ticket=ticket, actor=actor, created_at=now, kind=kind, field="group_id",
                             old_value=_str(ticket.group_id), new_value=_str(group.id if group else None)))
     ticket.group = group
@@ -121,18 +116,26 @@ def set_available(session: Session, agent: User, available: bool, *, now: dateti
 
 
 def next_ticket(session: Session, agent: User, *, now: datetime) -> Ticket | None:
-    """The most urgent unassigned ticket of the agent's groups, now theirs; None when the queues are empty."""
+    """The most urgent unassigned ticket of the agent's groups that the agent fits (its language and its
+    category's skill, as automatic assignment asks), now theirs; None when no such ticket waits.
+
+    The query only reads tickets the agent fits (`assignment_rules.fitting_tickets`), so a queue full of
+    tickets they cannot work does not hide the one they can; `fits` is checked again before the claim."""
     _require_agent(agent)
     group_ids = select(group_members.c.group_id).where(group_members.c.user_id == agent.id)
     rank = case(PRIORITY_RANK, value=Ticket.priority, else_=9)
     candidates = session.scalars(
-        select(Ticket.id).where(Ticket.group_id.in_(group_ids), Ticket.assignee_id.is_(None),
-                                Ticket.status.in_(UNSOLVED))
+        select(Ticket.id).outerjoin(Category, Category.id == Ticket.category_id)
+        .where(Ticket.group_id.in_(group_ids), Ticket.assignee_id.is_(None), Ticket.status.in_(UNSOLVED),
+               assignment_rules.fitting_tickets(agent.skills or []))
         .order_by(Ticket.sla_due_at.is_(None), Ticket.sla_due_at, rank, Ticket.created_at, Ticket.id).limit(20)
     ).all()
     for ticket_id in candidates:
+        candidate = session.get(Ticket, ticket_id)
+        if candidate is None or not fits(agent, candidate):
+            continue
         if claim(session, ticket_id, agent, now=now):
-            ticket = session.get(Ticket, ticket_id)
+            ticket = candidate
             session.refresh(ticket)
             session.add(TicketEvent(ticket=ticket, actor=agent, created_at=now, kind="assigned",
                                     field="assignee_id", new_value=str(agent.id)))
@@ -142,6 +145,16 @@ def next_ticket(session: Session, agent: User, *, now: datetime) -> Ticket | Non
             sla.refresh(session, ticket, now)
             return ticket
     return None
+
+
+def waiting_beyond_skills(session: Session, agent: User) -> int:
+    """Unassigned tickets of the agent's groups that need a skill or language the agent lacks: when "Next
+    ticket" finds nothing, the agent is told these wait for someone else, not that the queue is empty."""
+    group_ids = select(group_members.c.group_id).where(group_members.c.user_id == agent.id)
+    return session.scalar(
+        select(func.count()).select_from(Ticket).outerjoin(Category, Category.id == Ticket.category_id)
+        .where(Ticket.group_id.in_(group_ids), Ticket.assignee_id.is_(None), Ticket.status.in_(UNSOLVED),
+               ~assignment_rules.fitting_tickets(agent.skills or []))) or 0
 
 
 def claim(session: Session, ticket_id: int, agent: User, *, now: datetime) -> bool:

@@ -103,7 +103,7 @@ def update_all(session: Session, problem: Ticket, *, body: str, solve: bool = Fa
         if ticket.status == "closed":
             continue
         if solve and ticket.assignee_id is None:
-            assignment.assign_to(session, ticket, actor, actor=actor, now=now)
+            assignment.assign_to(session, ticket, actor, actor=actor, now=now, solving=True)
         tickets.agent_reply(session, ticket, body=body, public=True, submit_as="solved" if solve else None,
                             actor=actor, now=now)
         if ticket is not problem:

@@ -21,7 +21,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from portal.errors import N_, Conflict, Invalid, InvalidTransition, NotAllowed, NotFound
 from portal.models import PRIORITIES, Attachment, Category, Message, Ticket, TicketEvent, TicketFieldValue, User
-from portal.services import agent_notifications, categories, notifications, sla
+from portal.services import agent_notifications, assignment_rules, categories, notifications, sla
 from portal.services.attachments import AttachmentStore, Upload
 from portal.services.refs import normalise_ref, unused_ticket_ref
 from portal.status import Action, Role, Status, apply_action, can
@@ -280,11 +280,9 @@ def confirm(session: Session, ticket: Ticket, *, actor: User, now: datetime) -> 
 def take(session: Session, ticket: Ticket, *, actor: User, now: datetime,
          expected_version: int | None = None) -> list[TicketEvent]:
     """An agent takes the ticket: they become its assignee, and a new ticket opens. Guided groups hand out
-    their tickets with "Next ticket" (services.assignment): there only admins may pick one."""
+    their tickets with "Next ticket": `assignment_rules.check_assign` says who may take one there."""
     check_version(ticket, expected_version)
-    if ticket.group is not None and ticket.group.guided and not actor.is_admin and ticket.assignee_id != actor.id:
-        raise NotAllowed(N_("The group %(group)s hands out tickets in order: use “Next ticket” instead."),
-                         group=ticket.group.name)
+    assignment_rules.check_assign(ticket, actor, actor=actor)
     return change_status(session, ticket, Action.TAKE, actor=actor, role=role_of(actor), now=now)
 
 

@@ -77,6 +77,7 @@ def queue_row_text() -> dict[str, object]:
     """The words of a queue row, translated once per page instead of once per row."""
     return {
         "select": _("Select"), "take": _("Take"), "unassigned": _("Unassigned"), "breached": _("Breached"),
+        "guided": _("Guided: use “Next ticket”"),
         "status": {s: _(agent_label(s)) for s in ("new", "open", "pending", "on_hold", "solved", "closed")},
         "priority": {"low": _("Low"), "normal": _("Normal"), "high": _("High"), "urgent": _("Urgent")},
     }
@@ -160,15 +161,21 @@ def bulk() -> Response | tuple[str, int]:
             return render_template("agent/_bulk_result.html", rows=[], message=message, error=True), 422
         flash(message, "error")
         return redirect(back, 303)
-    message = _("%(count)s tickets updated.", count=len(changed))
-    if refused:
-        message += " " + _("Not changed: %(refs)s.", refs=", ".join(ref for ref, _m in refused))
+    message = " ".join([_("%(count)s tickets updated.", count=len(changed)), *_refusals(refused)])
     if is_htmx():
         now = utcnow()
         return render_template("agent/_bulk_result.html", message=message, error=bool(refused),
                                rows=[agent_queue.QueueRow.of(ticket, now=now) for ticket in changed])
     flash(message, "error" if refused else "success")
     return redirect(back, 303)
+
+
+def _refusals(refused: list[tuple[str, DomainError]]) -> list[str]:
+    """Which tickets did not change, and why: one sentence per reason, naming its tickets."""
+    by_reason: dict[str, list[str]] = {}
+    for ref, exc in refused:
+        by_reason.setdefault(translate_domain_message(exc) or _("Could not apply that."), []).append(ref)
+    return [_("Not changed: %(refs)s.", refs=", ".join(refs)) + " " + reason for reason, refs in by_reason.items()]
 
 
 def _safe_queue_url(candidate: str | None) -> str:
@@ -250,9 +257,26 @@ def take(ref: str) -> Response | tuple[str, int]:
     except Conflict as exc:
         session.rollback()
         return _conflict_answer(ticket, exc)
+    except DomainError as exc:  # a guided group's ticket, a closed one: said where the agent pressed
+        session.rollback()
+        return _take_refused(ticket, exc)
     if is_htmx() and (request.headers.get("HX-Target") or "").startswith("ticket-"):
         return render_template("agent/_ticket_rows.html", rows=[agent_queue.QueueRow.of(ticket, now=utcnow())])
     flash(_("You took %(ref)s.", ref=ticket.ref), "success")
+    return _to_workspace(ticket)
+
+
+def _take_refused(ticket, exc: DomainError) -> Response | tuple[str, int]:
+    """A refused Take: from a queue row (htmx), the message in the queue's result line; otherwise a flash
+    message on the workspace."""
+    message = translate_domain_message(exc) or _("Could not apply that.")
+    if is_htmx() and (request.headers.get("HX-Target") or "").startswith("ticket-"):
+        response = Response(render_template("agent/_bulk_result.html", rows=[], message=message, error=True),
+                            exc.status_code)
+        response.headers["HX-Retarget"] = "#bulk-result"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    flash(message, "error")
     return _to_workspace(ticket)
 
 

@@ -1,5 +1,6 @@
 """The agent desk's smaller pages, on the `agent` blueprint: in-app notifications, e-mail preferences and
-canned responses (shared ones edited by admins, personal ones by their owner)."""
+canned responses (shared ones edited by admins, personal ones by their owner); and what the side panel may
+offer as a ticket's assignee."""
 
 from __future__ import annotations
 
@@ -10,13 +11,36 @@ from wtforms import SelectChoice
 from portal.clock import utcnow
 from portal.errors import DomainError
 from portal.extensions import db_session
-from portal.models import CannedResponse
-from portal.services import agent_desk, agent_notifications, canned, tickets
+from portal.models import CannedResponse, User
+from portal.services import agent_desk, agent_notifications, assignment_rules, canned, tickets
 from portal.views.access import agent_required
 from portal.views.agent import _me, bp
 from portal.views.agent_forms import CannedForm, PrefsForm
 from portal.views.errors import translate_domain_message
 from portal.views.htmx import is_htmx, vary_on_htmx
+
+# ---- Who may be offered as assignee -----------------------------------------------------------------------
+
+
+@bp.app_template_global("assignment_choice")
+def _assignment_choice(ticket) -> str:
+    """How the side panel offers the assignee (assignment_rules): "free" (any agent), "hand_over" (a guided
+    group's ticket that is mine: nobody, or a member who fits it) or "fixed" (a guided group's ticket that is
+    not mine: "Next ticket" hands them out)."""
+    me = _me()
+    if assignment_rules.may_choose_assignee(ticket, me):
+        return "free"
+    return "hand_over" if assignment_rules.may_hand_over(ticket, me) else "fixed"
+
+
+@bp.app_template_global("hand_over_choices")
+def _hand_over_choices(ticket) -> list[User]:
+    """Whom the holder of a guided group's ticket may hand it to: the group's active members who fit it (and
+    the holder, the current choice)."""
+    group = ticket.group
+    return sorted((a for a in (group.members if group else []) if a.is_agent and a.active
+                   and (a.id == ticket.assignee_id or assignment_rules.fits(a, ticket))), key=lambda a: a.name)
+
 
 # ---- Presence ----------------------------------------------------------------------------------------------
 

@@ -257,10 +257,17 @@ def similar(ref: str) -> Response:
 @agent_required
 def next_ticket() -> Response:
     PlainForm().validate()
-    ticket = assignment.next_ticket(db_session(), _me(), now=utcnow())
-    db_session().commit()
+    session, me = db_session(), _me()
+    ticket = assignment.next_ticket(session, me, now=utcnow())
+    session.commit()
     if ticket is None:
-        flash(_("No tickets are waiting in your groups. Well done."), "info")
+        beyond = assignment.waiting_beyond_skills(session, me)
+        if beyond:
+            flash(_("No ticket you have the skills for is waiting. %(count)s others need a skill or language you "
+                    "do not have (yours: %(skills)s).", count=beyond, skills=", ".join(me.skills or []) or "—"),
+                  "info")
+        else:
+            flash(_("No tickets are waiting in your groups. Well done."), "info")
         url = _referrer_or_home()
     else:
         flash(_("%(ref)s is yours now.", ref=ticket.ref), "success")

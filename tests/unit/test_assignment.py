@@ -9,7 +9,7 @@ import pytest
 
 from portal.errors import NotAllowed
 from portal.models import Group, SlaPolicy
-from portal.services import assignment
+from portal.services import assignment, problems
 
 NOW = datetime(2026, 11, 23, 9, 0)
 
@@ -126,3 +126,33 @@ def test_assign_to_a_group_lets_go_of_an_assignee_outside_it(db, make, desk):
     db.commit()
     assert ticket.group == other and ticket.assignee is None
     assert [e.kind for e in ticket.events][-2:] == ["group_changed", "assigned"]
+
+
+def test_in_guided_groups_only_the_holder_hands_over_and_only_to_a_member_who_fits(db, make, desk):
+    group, category, ana, ben = desk
+    group.auto_assign, group.guided = False, True
+    ben.skills = ["billing", "en"]
+    db.commit()
+    ticket = make.ticket(category=category, language="es")
+    with pytest.raises(NotAllowed):
+        assignment.assign_to(db, ticket, ana, actor=ana, now=NOW)  # picking it
+    assert assignment.next_ticket(db, ben, now=NOW) is None  # Ben has no Spanish
+    assert assignment.next_ticket(db, ana, now=NOW) == ticket
+    with pytest.raises(NotAllowed):
+        assignment.assign_to(db, ticket, ben, actor=ana, now=NOW)  # Ben lacks the ticket's language
+    with pytest.raises(NotAllowed):
+        assignment.assign_group(db, ticket, None, actor=ben, now=NOW)  # not his to move
+    assignment.assign_to(db, ticket, None, actor=ana, now=NOW)  # Ana lets go
+    assert ticket.assignee is None
+
+
+def test_solving_a_problem_solves_its_unassigned_guided_incidents(db, make, desk):
+    group, category, ana, ben = desk
+    group.auto_assign, group.guided = False, True
+    db.commit()
+    problem = make.ticket(assignee=ana, status="open")
+    incident = make.ticket(category=category)
+    problems.link(db, incident, problem, actor=ana, now=NOW)
+    problems.update_all(db, problem, body="Fixed at the exchange.", solve=True, actor=ana, now=NOW)
+    db.commit()
+    assert incident.status == "solved" and incident.assignee == ana

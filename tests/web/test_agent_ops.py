@@ -76,6 +76,7 @@ def test_merge_redirects_to_the_target(client, db, make, agnes, alice):
 def test_next_ticket_and_availability(client, db, make, agnes):
     group = Group(name="Guided desk", guided=True)
     group.members.append(agnes)
+    agnes.skills = ["en"]  # "Next ticket" hands out only tickets in a language the agent has
     db.add(group)
     db.commit()
     category = make.category(group=group)
