@@ -60,5 +60,5 @@ clean: ## Remove the virtualenv and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 i18n-extract: install ## Refresh the catalogs from the code and templates (then translate portal/translations/es)
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o portal/translations/messages.pot .
-	$(BIN)/pybabel -q update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ --no-location --sort-output -w 120 -o portal/translations/messages.pot .
+	$(BIN)/pybabel -q update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching -w 120
