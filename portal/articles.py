@@ -14,11 +14,12 @@ import hashlib
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import yaml
 
@@ -80,18 +81,62 @@ def content_hash(raw: bytes) -> str:
 def article_url(article_or_path: Article | str) -> str:
     """`/kb/<path without .md>`, each segment percent-encoded. `path_from_url` is the exact inverse.
 
-    For the standard layout this is `/kb/<lang>/<section>/<slug>`; nested sections, spaces and `&`
-    in file names survive the round trip because the URL is the file path itself.
+    For the standard layout this is `/kb/<lang>/<section>/<slug>`; nested sections, spaces, `&` and `%`
+    in file names survive the round trip because the URL is the file path itself. Only a plain `.md` is left
+    out: `x.markdown`, `x.MD` or `x.md.md` keep their whole name, or their URL would name another file.
     """
     path = article_or_path.path if isinstance(article_or_path, Article) else article_or_path
-    stem = _strip_markdown_suffix(path)
+    stem = path.removesuffix(".md")
+    if stem == path or stem.lower().endswith(MARKDOWN_SUFFIXES):
+        stem = path
     return URL_PREFIX + "/".join(quote(part, safe="") for part in stem.split("/"))
 
 
-def path_from_url(url_path: str) -> str:
-    """The article path for the part of an article URL after `/kb/` (decoded or not)."""
-    stem = unquote(url_path.strip("/"))
-    return stem if stem.endswith(MARKDOWN_SUFFIXES) else stem + ".md"
+def path_from_url(route_path: str) -> str:
+    """The article path for the part of an article URL after `/kb/`, as the router hands it to the view (decoded
+    once: decoding again would turn a `%41` in a file name into `A`)."""
+    stem = route_path.strip("/")
+    return stem if stem.lower().endswith(MARKDOWN_SUFFIXES) else stem + ".md"
+
+
+def is_article_path(path: str) -> bool:
+    """Whether `path` (posix, relative to the KB folder) can name an article, by the name alone: a Markdown file
+    (`.md`, `.markdown`, any case); no file or folder whose name starts with `_` or `.` (`_drafts/`, `_internal/`,
+    `_synonyms.txt`, `.git/`); no README/LICENSE/SOURCE-style notice outside a language folder; nothing empty,
+    absolute, `..`, with a backslash or a NUL. Plain string work: the index's walk asks it of every file.
+
+    With `article_file` this is the one definition of an article: the index's walk keeps exactly these files,
+    and the article page and API read nothing else (`load_article`), so they can never disagree."""
+    if not path or "\\" in path or "\x00" in path or path[0] == "/":
+        return False
+    parts = path.split("/")
+    if any(not part or part[0] in "._" for part in parts):
+        return False
+    name = parts[-1].lower()
+    if not name.endswith(MARKDOWN_SUFFIXES):
+        return False
+    return name.rsplit(".", 1)[0] not in NOTICE_NAMES or _language_folder_index(tuple(parts[:-1])) is not None
+
+
+def article_file(kb_dir: Path, path: str) -> Path | None:
+    """The file of the article at `path`, or None when there is none: `is_article_path`, and a regular file
+    reached through real folders. Symbolic links are not articles (to a file or to a folder), as the index's walk
+    does not follow them: a link could lead out of the KB folder or into `_drafts/`."""
+    if not is_article_path(path):
+        return None
+    current = os.fspath(kb_dir)
+    parts = path.split("/")
+    try:
+        for part in parts[:-1]:
+            current = os.path.join(current, part)
+            if not stat.S_ISDIR(os.lstat(current).st_mode):
+                return None
+        current = os.path.join(current, parts[-1])
+        if not stat.S_ISREG(os.lstat(current).st_mode):
+            return None
+    except (OSError, ValueError):
+        return None
+    return Path(current)
 
 
 def is_safe_relative_path(path: str) -> bool:
@@ -107,20 +152,9 @@ def is_safe_relative_path(path: str) -> bool:
     )
 
 
-def is_article_file(relative: PurePosixPath) -> bool:
-    """Markdown files only; `_`-prefixed files (e.g. `_synonyms.txt`) and dot folders are not articles;
-    README/LICENSE/SOURCE-style notices are skipped when they are not inside a language folder."""
-    if relative.suffix.lower() not in MARKDOWN_SUFFIXES:
-        return False
-    if any(part.startswith((".", "_")) for part in relative.parts):
-        return False
-    is_notice = relative.stem.lower() in NOTICE_NAMES
-    return not is_notice or _language_folder_index(relative.parts[:-1]) is not None
-
-
 def iter_article_paths(kb_dir: Path) -> Iterator[tuple[str, os.stat_result]]:
-    """Every article file under `kb_dir`, as (posix relative path, stat), without reading the files.
-    Plain string work on purpose: the index walks the whole folder every second to notice changes."""
+    """Every article file under `kb_dir`, as (posix relative path, stat), without reading the files: the files
+    `article_file` accepts. Plain string work on purpose: the index walks the whole folder to notice changes."""
     root = os.fspath(kb_dir)
     stack = [(root, "")]
     while stack:
@@ -136,10 +170,8 @@ def iter_article_paths(kb_dir: Path) -> Iterator[tuple[str, os.stat_result]]:
             try:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append((entry.path, prefix + name + "/"))
-                elif name.lower().endswith(MARKDOWN_SUFFIXES) and entry.is_file() and (
-                    name.rsplit(".", 1)[0].lower() not in NOTICE_NAMES or is_article_file(PurePosixPath(prefix + name))
-                ):
-                    yield prefix + name, entry.stat()
+                elif entry.is_file(follow_symlinks=False) and is_article_path(prefix + name):
+                    yield prefix + name, entry.stat(follow_symlinks=False)
             except OSError:
                 continue
 
@@ -155,11 +187,16 @@ def scan_articles(kb_dir: Path, default_lang: str) -> list[Article]:
 
 
 def load_article(kb_dir: Path, path: str, default_lang: str) -> Article | None:
-    """The article at `kb_dir / path`, or None when the file is missing or unreadable."""
-    file = kb_dir / path
+    """The article at `kb_dir / path`, or None when there is none: missing, unreadable, or a file that is not an
+    article (`article_file`). The index and the article pages both read through here."""
+    file = article_file(kb_dir, path)
+    if file is None:
+        return None
     try:
-        raw = file.read_bytes()
-        mtime = file.stat().st_mtime
+        # O_NOFOLLOW: a file swapped for a link since `article_file` looked is not read either.
+        with os.fdopen(os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as handle:
+            raw = handle.read()
+            mtime = os.fstat(handle.fileno()).st_mtime
     except OSError:
         return None
     return parse_article(path, raw, default_lang=default_lang, mtime=mtime)

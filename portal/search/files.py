@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from portal.articles import is_article_file
+from portal.articles import is_article_path
 
 
 def stamp_of(stat: os.stat_result) -> str:
@@ -31,8 +31,8 @@ def folder_files(kb_dir: Path, folder: str) -> list[tuple[str, os.stat_result]]:
     for entry in entries:
         relative = prefix + entry.name
         try:
-            if entry.is_file() and is_article_file(PurePosixPath(relative)):
-                found.append((relative, entry.stat()))
+            if entry.is_file(follow_symlinks=False) and is_article_path(relative):
+                found.append((relative, entry.stat(follow_symlinks=False)))
         except OSError:
             continue
     return found

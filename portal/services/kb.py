@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.articles import AGENT_STATUSES, PUBLIC_STATUSES, Article, is_safe_relative_path, load_article
+from portal.articles import AGENT_STATUSES, PUBLIC_STATUSES, Article, load_article
 from portal.errors import N_, Invalid, NotFound
 from portal.models import ArticleView, ArticleVote, SearchLog, User
 from portal.models.kb import PATH_LENGTH, QUERY_LENGTH
@@ -29,9 +29,9 @@ def visible_statuses(actor: User | None) -> tuple[str, ...]:
 
 
 def get_article(kb_dir: Path, path: str, *, actor: User | None, default_lang: str) -> Article:
-    """The article at `path`, or NotFound — the same answer for missing, hidden and unsafe paths."""
-    if not is_safe_relative_path(path):
-        raise NotFound(N_("We could not find that article."))
+    """The article at `path`, or NotFound — the same answer for missing, hidden and unsafe paths. Exactly what the
+    index holds: `load_article` reads only the files the index's walk keeps (`articles.article_file`), and the
+    status comes from the same front matter."""
     article = load_article(kb_dir, path, default_lang)
     if article is None or article.status not in visible_statuses(actor):
         raise NotFound(N_("We could not find that article."))

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -283,16 +283,19 @@ def claim(session: Session, delivery_id: int, settings: DeliverySettings, *, now
 
 
 def attempt(session: Session, delivery: WebhookDelivery, settings: DeliverySettings, *, now: datetime,
-            send: Callable = post) -> None:
+            send: Callable = post, wall_clock: Callable[[], float] = time.time) -> None:
     """One try at a claimed delivery: a 2xx answer delivers it; anything else is retried after a delay that
-    doubles each time, until `max_attempts` tries have failed. Every try is logged."""
+    doubles each time, until `max_attempts` tries have failed. Every try is logged. `now` places the try in the
+    schedule; the signature carries `wall_clock()`, the time it is really sent."""
     body = delivery.body.encode()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Mesa-Webhooks/1",
         "X-Mesa-Event": delivery.event,
         "X-Mesa-Delivery": delivery.uid,
-        "X-Mesa-Signature": sign(delivery.endpoint.secret, unix_time(now), body),
+        # The real clock, never `now`: `now` only decides what is due (`--now` runs catch up or test), while
+        # the receiver compares this time with its own clock and refuses it outside a few minutes.
+        "X-Mesa-Signature": sign(delivery.endpoint.secret, int(wall_clock()), body),
     }
     status_code, error = None, None
     started = time.monotonic()
@@ -315,10 +318,6 @@ def attempt(session: Session, delivery: WebhookDelivery, settings: DeliverySetti
     else:
         delivery.next_attempt_at = now + retry_delay(delivery.attempts, settings)
     session.commit()
-
-
-def unix_time(naive_utc: datetime) -> int:
-    return int(naive_utc.replace(tzinfo=UTC).timestamp())
 
 
 def retry_delay(failed_attempts: int, settings: DeliverySettings) -> timedelta:

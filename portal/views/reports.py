@@ -10,9 +10,8 @@ message and status 422; nothing is computed from it.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask import Blueprint, Flask, Response, render_template, request
 from flask_babel import gettext as _
@@ -23,6 +22,7 @@ from portal.errors import Invalid
 from portal.extensions import db_session
 from portal.services import report_rollup, report_tables, reports
 from portal.views.access import agent_required
+from portal.views.csv_export import csv_response
 from portal.views.errors import translate_domain_message
 from portal.views.htmx import is_htmx, vary_on_htmx
 
@@ -73,25 +73,22 @@ def report_query(**changes: str) -> dict[str, str]:
 
 
 def _csv(table: report_tables.Table, period: reports.Period) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_(column.heading) for column in table.columns])
-    for row in table.rows:
-        writer.writerow([_csv_value(value, column.kind) for value, column in zip(row, table.columns, strict=True)])
-    filename = f"{table.name}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
-    response = Response(buffer.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    """Through `csv_export`, which makes any text a spreadsheet would run as a formula inert."""
+    rows = [[_(column.heading) for column in table.columns]]
+    rows += [[_csv_value(value, column.kind) for value, column in zip(row, table.columns, strict=True)]
+             for row in table.rows]
+    return csv_response(rows, filename=f"{table.name}-{period.first.isoformat()}-{period.last.isoformat()}.csv")
 
 
 def _csv_value(value: object, kind: str) -> object:
-    """Raw values: minutes with one decimal, rates as percentages, ISO times; labels translated."""
+    """Raw values: minutes with one decimal, rates as percentages, ISO times; labels translated. Figures stay
+    numbers (Decimal keeps the one decimal), so the export leaves them alone; everything else is text."""
     if value is None:
         return ""
     if kind == "minutes":
-        return f"{value:.1f}"
+        return Decimal(f"{value:.1f}")
     if kind == "percent":
-        return f"{value * 100:.1f}"
+        return Decimal(f"{value * 100:.1f}")
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="minutes")
     if isinstance(value, date):

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections import deque
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -106,6 +107,21 @@ def expected_signature(secret: str, header: str, body: bytes) -> bool:
     return hmac.compare_digest(mac, fields["v1"])
 
 
+def signed_at(request: dict) -> int:
+    fields = dict(part.split("=", 1) for part in request["headers"]["X-Mesa-Signature"].split(","))
+    return int(fields["t"])
+
+
+def documented_receiver_accepts(secret: str, header: str, body: bytes) -> bool:
+    """The receiver of docs/webhooks.md, as a customer would copy it."""
+    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    timestamp, received = fields.get("t", ""), fields.get("v1", "")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
+        return False
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, received)
+
+
 # ---- Delivering --------------------------------------------------------------------------------------------
 
 
@@ -119,7 +135,7 @@ def test_a_new_ticket_reaches_the_receiver_signed_with_the_endpoint_secret(db, a
     assert request["headers"]["X-Mesa-Event"] == "ticket.created"
     assert expected_signature(endpoint.secret, request["headers"]["X-Mesa-Signature"], request["body"])
     assert not expected_signature("whsec_someone-else", request["headers"]["X-Mesa-Signature"], request["body"])
-    assert request["headers"]["X-Mesa-Signature"].startswith(f"t={int((NOW - datetime(1970, 1, 1)).total_seconds())},")
+    assert abs(signed_at(request) - time.time()) <= 2  # the real clock, not the run's `now`
     payload = json.loads(request["body"])
     assert payload["event"] == "ticket.created" and payload["occurred_at"] == "2026-11-23T09:00:00Z"
     assert payload["ticket"]["ref"] == ticket.ref
@@ -214,6 +230,20 @@ def test_the_cli_sends_what_is_due(runner, db, alice, endpoint, receiver):
     result = runner.invoke(args=["webhooks", "deliver", "--now", "2026-11-23T09:00"])
     assert result.exit_code == 0, result.output
     assert "Delivered 1" in result.output and len(receiver.requests) == 1
+
+
+@pytest.mark.parametrize("run_as", ["2031-01-01T00:00", "2026-11-23T09:00"])
+def test_a_run_with_another_now_signs_with_the_real_clock(runner, db, alice, endpoint, receiver, run_as):
+    """`--now` decides what is due (catching up); the signature must still pass a receiver that follows
+    docs/webhooks.md, whose tolerance is five minutes around its own clock."""
+    file_ticket(db, alice)
+    result = runner.invoke(args=["webhooks", "deliver", "--now", run_as])
+    assert result.exit_code == 0, result.output
+    [request] = receiver.requests
+    assert abs(signed_at(request) - time.time()) <= 2
+    header = request["headers"]["X-Mesa-Signature"]
+    assert documented_receiver_accepts(endpoint.secret, header, request["body"])
+    assert webhooks.verify(endpoint.secret, header, request["body"], now=time.time())
 
 
 # ---- Which events are queued -------------------------------------------------------------------------------
