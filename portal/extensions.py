@@ -148,12 +148,16 @@ class PortalRequest(Request):
 def init_rate_limits(app: Flask) -> None:
     """Flask-Limiter on the configured storage (`portal.ratelimits` registers the SQLite one it defaults to).
     A storage that does not answer at start is said in the log: the limits then hold per process only."""
+    uri = str(app.config["RATELIMIT_STORAGE_URI"])
+    if uri.startswith(("redis://", "rediss://")):
+        # redis-py waits for ever by default: a Redis host gone from the network would hold every login until
+        # the system's TCP timeout (minutes) instead of falling back at once.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     limiter.init_app(app)
     # Flask-Limiter's own logger has only a NullHandler, so "storage unreachable - falling back" reached nobody:
     # without a logging configuration, it is written where the app's messages are.
     if not logging.getLogger().handlers and default_handler not in limiter.logger.handlers:
         limiter.logger.addHandler(default_handler)
-    uri = str(app.config["RATELIMIT_STORAGE_URI"])
     if uri.startswith("memory:") and not app.testing:
         app.logger.warning("Rate limits are counted per process (RATELIMIT_STORAGE_URI=memory://): with several "
                            "workers each one allows the full limit.")

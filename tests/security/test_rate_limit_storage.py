@@ -5,7 +5,10 @@ That they hold across processes and hosts is shown on real gunicorn servers in t
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -68,3 +71,36 @@ class TestAStorageThatDoesNotAnswer:
         refused = guess(client, alice.email, DEFAULT_PASSWORD)
         assert refused.status_code == 429 and "Too many requests" in refused.text
         assert "Rate limit storage unreachable" in caplog.text
+
+
+class TestAStorageThatHangs:
+    """A Redis host that takes the connection and never answers (gone from the network mid-way, a frozen
+    process): logins must not wait for the system's TCP timeout, minutes, with every worker held."""
+
+    @pytest.fixture
+    def silent_redis(self):
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)  # the kernel completes the handshakes; nobody ever reads or answers
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}"
+        listener.close()
+
+    @pytest.fixture
+    def app_config(self, app_config, silent_redis):
+        return {**app_config, "RATELIMIT_STORAGE_URI": silent_redis, "LOGIN_RATE_LIMIT": "3 per minute"}
+
+    @pytest.fixture(autouse=True)
+    def _storage_back_for_the_next_test(self):
+        yield
+        limiter._storage_dead = False
+
+    def test_a_login_is_answered_within_seconds(self, app, db):
+        alice = person(db, "alice@example.com", "Alice")
+        answers: list[int] = []
+        attempt = threading.Thread(daemon=True, target=lambda: answers.extend(
+            guess(app.test_client(), alice.email, password).status_code
+            for password in (DEFAULT_PASSWORD, WRONG_PASSWORD, WRONG_PASSWORD, WRONG_PASSWORD)))
+        started = time.monotonic()
+        attempt.start()
+        attempt.join(timeout=30)
+        assert answers == [303, 422, 422, 429], f"after {time.monotonic() - started:.0f} s"
