@@ -3,17 +3,21 @@ host, answers. Each attempt comes on a connection of its own, several at once, s
 access log names each answer's worker, and the tests check that more than one did): with counters kept in each
 process (`memory://`, the old default) every worker allowed the full limit.
 
-Also the fault of this class: the shared storage does not answer. Logins then go on, limited per process."""
+Also the fault of this class: the shared storage does not answer. Logins then go on, limited per process.
+And the one limit Mesa counts itself, the mail channel's tickets per sender, with two receivers at once."""
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from sqlalchemy import func, select
 
 from portal.clock import utcnow
 from portal.services import api_tokens
@@ -153,3 +157,47 @@ def test_with_the_storage_down_logins_go_on_limited_per_process(limited_env, tmp
         assert "does not answer" in log and "falling back to in-memory storage" in log
     finally:
         server.stop()
+
+
+def test_mail_from_one_address_received_twice_at_once_opens_tickets_only_up_to_the_limit(app, make, monkeypatch):
+    """The mail channel's own limit (`PORTAL_MAIL_MAX_PER_SENDER_PER_HOUR`) is counted in the database, so it
+    is shared by every process; but two receivers (MTA pipes, `mail serve` on two hosts) that both counted before
+    either had committed both opened a ticket. The count is stretched here so that the two always overlap."""
+    from email.message import EmailMessage
+
+    from portal.models import Ticket
+    from portal.services import mail_in
+
+    sender = make.user(email="flood@example.net", name="Flood")
+    settings = mail_in.InboundSettings(**{**mail_in.InboundSettings.from_config(app.config).__dict__,
+                                          "max_new_per_hour": 1})
+    counted = mail_in._new_tickets_last_hour
+
+    def slow_count(*args, **kwargs):
+        count = counted(*args, **kwargs)
+        time.sleep(0.5)  # the other receiver counts meanwhile
+        return count
+
+    monkeypatch.setattr(mail_in, "_new_tickets_last_hour", slow_count)
+
+    def receive(subject: str, outcomes: list[str]) -> None:
+        message = EmailMessage()
+        message["From"], message["Subject"] = sender.email, subject
+        message.set_content("The printer is on fire.")
+        session = app.extensions["sessionmaker"]()
+        try:
+            outcomes.append(mail_in.ingest(session, message.as_bytes(), settings=settings, now=utcnow()).outcome)
+            session.commit()
+        finally:
+            session.close()
+
+    outcomes: list[str] = []
+    receivers = [threading.Thread(target=receive, args=(f"Help {n}", outcomes)) for n in range(2)]
+    for receiver in receivers:
+        receiver.start()
+    for receiver in receivers:
+        receiver.join(timeout=30)
+    assert sorted(outcomes) == ["created", "rate_limited"]
+    session = app.extensions["sessionmaker"]()
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+    session.close()
