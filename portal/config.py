@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from portal import ratelimits
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # name -> (default, description). The README's configuration table is generated from this mapping,
@@ -58,9 +60,12 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "PENDING_REMINDER_DAYS": (3, "Days before a pending ticket's customer is reminded"),
     "PENDING_AUTO_SOLVE_DAYS": (7, "Days after which a pending ticket is set solved"),
     "RATELIMIT_STORAGE_URI": (
-        "memory://",
-        "Flask-Limiter storage (use `redis://127.0.0.1:6379` with several hosts)",
+        None,
+        "Where rate-limit counters are kept, shared by every server process; default: SQLite file `ratelimits.db` "
+        "in the instance folder (one host). With several hosts, a Redis they all reach, e.g. "
+        "`redis://127.0.0.1:6379`. `memory://` counts per process (tests only)",
     ),
+    "RATELIMIT_KEY_PREFIX": ("mesa", "Prefix of the rate-limit keys, so several sites can share one Redis"),
     "LOGIN_RATE_LIMIT": ("10 per minute", "Login and password-reset attempts allowed per IP and per account"),
     "API_RATE_LIMIT": ("300/minute", "REST API calls allowed per API token (and per address without a valid token)"),
     "PASSWORD_RESET_MAX_AGE": (3600, "Seconds a password-reset link stays valid"),
@@ -94,6 +99,9 @@ def defaults() -> dict[str, object]:
         BABEL_DEFAULT_LOCALE="en",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parent / "translations"),
         RATELIMIT_HEADERS_ENABLED=True,
+        # When the storage does not answer, count in the process's memory (the limits hold per process) until
+        # it answers again, rather than refuse every login or let every guess through: see docs/architecture.md.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
     )
     return values
 
@@ -120,6 +128,8 @@ def finish(config: dict[str, object]) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance / 'portal.db'}"
+    if not config.get("RATELIMIT_STORAGE_URI"):
+        config["RATELIMIT_STORAGE_URI"] = ratelimits.uri_for(instance / "ratelimits.db")
     for key, folder in (("KB_INDEX_DIR", "kb_index"), ("OUTBOX_DIR", "outbox"), ("ATTACHMENTS_DIR", "attachments")):
         if not config.get(key):
             config[key] = str(instance / folder)

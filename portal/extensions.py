@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import UTC
 from typing import TYPE_CHECKING
 
 from babel import support
 from flask import Flask, Request, current_app, g, has_app_context, has_request_context, request, session, url_for
+from flask.logging import default_handler
 from flask_babel import Babel, get_locale, get_translations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -19,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session, sessionmaker
 from wtforms.i18n import messages_path
 
+from portal import ratelimits  # noqa: F401  (registers the mesa-sqlite:// storage with `limits`)
 from portal.clock import utcnow
 from portal.db import make_engine
 
@@ -143,6 +146,27 @@ class PortalRequest(Request):
         return catalog
 
 
+def init_rate_limits(app: Flask) -> None:
+    """Flask-Limiter on the configured storage (`portal.ratelimits` registers the SQLite one it defaults to).
+    A storage that does not answer at start is said in the log: the limits then hold per process only."""
+    uri = str(app.config["RATELIMIT_STORAGE_URI"])
+    if uri.startswith(("redis://", "rediss://")):
+        # redis-py waits for ever by default: a Redis host gone from the network would hold every login until
+        # the system's TCP timeout (minutes) instead of falling back at once.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
+    limiter.init_app(app)
+    # Flask-Limiter's own logger has only a NullHandler, so "storage unreachable - falling back" reached nobody:
+    # without a logging configuration, it is written where the app's messages are.
+    if not logging.getLogger().handlers and default_handler not in limiter.logger.handlers:
+        limiter.logger.addHandler(default_handler)
+    if uri.startswith("memory:") and not app.testing:
+        app.logger.warning("Rate limits are counted per process (RATELIMIT_STORAGE_URI=memory://): with several "
+                           "workers each one allows the full limit.")
+    elif not uri.startswith("memory:") and not limiter.storage.check():
+        app.logger.error("The rate-limit storage %s does not answer: limits are counted per process until it does.",
+                         uri.split("://", 1)[0] + "://")
+
+
 def init_extensions(app: Flask) -> None:
     app.request_class = PortalRequest
     init_database(app)
@@ -157,8 +181,7 @@ def init_extensions(app: Flask) -> None:
     )
     app.jinja_env.globals["_"] = template_gettext
     app.jinja_env.globals["url_for"] = remembered_url_for
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATELIMIT_STORAGE_URI"])
-    limiter.init_app(app)
+    init_rate_limits(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"

@@ -21,13 +21,14 @@ The rules, in the order they are applied:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from portal.errors import DomainError
@@ -257,11 +258,24 @@ def _fit(text: str) -> str:
 
 
 def _new_tickets_last_hour(session: Session, sender: str, *, now: datetime) -> int:
+    """Counted while holding the sender's lock, kept until the caller commits: two processes receiving mail
+    from one address at once (MTA pipes, `mail serve` on two hosts) would otherwise both count below the limit
+    and both open a ticket."""
+    _lock_sender(session, sender)
     return session.scalar(
         select(func.count()).select_from(InboundMail).where(
             InboundMail.sender == sender, InboundMail.outcome.in_(NEW_TICKET_OUTCOMES),
             InboundMail.received_at > now - timedelta(hours=1))
     ) or 0
+
+
+def _lock_sender(session: Session, sender: str) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(b"mesa-mail-sender:" + sender.lower().encode("utf-8", "surrogatepass")).digest()
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": int.from_bytes(digest[:8], "big", signed=True)})
+    else:  # SQLite: a write statement takes the database's write lock, even one that changes no row
+        session.execute(text("UPDATE inbound_mails SET id = id WHERE 0 = 1"))
 
 
 def _new_subject(parsed: ParsedMail) -> str:

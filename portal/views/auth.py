@@ -9,6 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from portal import ratelimits
 from portal.clock import utcnow
 from portal.errors import Invalid
 from portal.extensions import db_session, limiter
@@ -39,7 +40,8 @@ def _attempt_limit() -> str:
 
 
 def _account_key() -> str:
-    return "account:" + accounts.normalise_email(request.form.get("email", ""))
+    # stored_key: an address typed half a megabyte long is kept as its digest, not as a half-megabyte key
+    return "account:" + ratelimits.stored_key(accounts.normalise_email(request.form.get("email", "")))
 
 
 def _rate_limited(view):

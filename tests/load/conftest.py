@@ -51,11 +51,14 @@ def _free_port() -> int:
 class Portal:
     """One gunicorn master and its workers, in a process group of their own (so `kill()` can take them all)."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = WORKERS, threads: int = THREADS,
+                 worker_class: str = "gthread", access_log: Path | None = None) -> None:
         self.env = env
         self.log_path = log_path
         self.port = _free_port()
         self.process: subprocess.Popen | None = None
+        self.workers, self.threads, self.worker_class = workers, threads, worker_class
+        self.access_log = access_log  # "<worker pid> <status> <method> <path>" per request, when given
 
     @property
     def url(self) -> str:
@@ -66,9 +69,11 @@ class Portal:
         # barrier for the other 49 to log in could send its POST on a kept connection just as the server closed
         # it, and get "connection reset" (seen once on PostgreSQL); requests retries no POST.
         command = [str(GUNICORN), "--chdir", str(REPO), "--bind", f"127.0.0.1:{self.port}",
-                   "--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", "gthread",
+                   "--workers", str(self.workers), "--threads", str(self.threads), "--worker-class", self.worker_class,
                    "--keep-alive", "75", "--graceful-timeout", "5", "--timeout", "60", "--log-level", "warning",
                    "app:app"]
+        if self.access_log is not None:
+            command[-1:-1] = ["--access-logfile", str(self.access_log), "--access-logformat", "%(p)s %(s)s %(m)s %(U)s"]
         log = open(self.log_path, "ab")  # noqa: SIM115  (kept open for the server's lifetime)
         self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log, start_new_session=True)
         log.close()
