@@ -136,7 +136,13 @@ def create_ticket(
     uploads: Sequence[Upload] = (), store: AttachmentStore | None = None, actor: User, now: datetime,
 ) -> Filed:
     """A customer files a ticket: status new, routed to the category's group, the description as its first
-    message, and a confirmation e-mail. The same form sent twice (same `client_token`) files one ticket."""
+    message, and a confirmation e-mail. The same form sent twice (same `client_token`) files one ticket.
+
+    Required custom fields are questions for whoever fills in a form (the customer's web form, an agent's
+    phone form, an API call): left out there, they are refused naming the field. A mail has no form to answer
+    them: a new one is filed without a category, and a follow-up (by mail or on the web) inherits the closed
+    ticket's category and answers, complete or not, so neither is ever refused for a field. Agents see the
+    required fields still empty in the workspace."""
     existing = by_client_token(session, client_token, requester)
     if existing is not None:
         return Filed(existing, False)
@@ -147,9 +153,13 @@ def create_ticket(
         raise Invalid(N_("Choose one of the priorities offered."), field="priority")
     if language not in LANGUAGES:
         raise Invalid(N_("Choose one of the languages offered."), field="language")
-    if category is not None and not category.active:
-        raise Invalid(N_("Choose one of the categories offered."), field="category")
-    answers = categories.clean_field_values(category, field_values or {})
+    if follow_up_of is not None:
+        # Its category even if no longer offered, and its answers as they were given.
+        answers = categories.inherited_values(category, follow_up_of)
+    else:
+        if category is not None and not category.active:
+            raise Invalid(N_("Choose one of the categories offered."), field="category")
+        answers = categories.clean_field_values(category, field_values or {})
     stored = _save_uploads(store, uploads, now=now)
     try:
         ticket = Ticket(
