@@ -13,6 +13,7 @@ from portal.models import Category, CustomField, Ticket
 
 MAX_FIELD_VALUE = 500
 MAX_NUMBER_DIGITS = 100  # before or after the decimal point
+MAX_FIELD_ANSWERS = 100  # answers in one API call
 
 # (English name, Spanish name, custom fields as (key, label_en, label_es, kind, required, options))
 DEFAULT_CATEGORIES: tuple[tuple[str, str, tuple], ...] = (
@@ -127,6 +128,8 @@ def _clean(field: CustomField, value: object) -> str | None:
         return None
     if len(text) > MAX_FIELD_VALUE:
         raise Invalid(N_("Use at most %(max)s characters."), field=f"field_{field.key}", max=MAX_FIELD_VALUE)
+    if "\x00" in text:  # PostgreSQL cannot store it; forms never carry one, JSON can
+        raise Invalid(N_("Remove the NUL character from this value."), field=f"field_{field.key}")
     if field.kind == "number":
         return _number(field, text)
     if field.kind == "select" and text not in {value for value, _label in field.choices("en")}:
