@@ -111,7 +111,7 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
         return
     if expected_version != ticket.version or not _hold_version(ticket, expected_version):
         raise Conflict(N_("Someone else changed this ticket since you opened it. Reload it and try again."),
-                       version=ticket.version)
+                       version=_version_now(ticket))
 
 
 def _hold_version(ticket: Ticket, version: int) -> bool:
@@ -124,6 +124,18 @@ def _hold_version(ticket: Ticket, version: int) -> bool:
     held = session.execute(update(Ticket).where(Ticket.id == ticket.id, Ticket.version == version)
                            .values(version=Ticket.version).execution_options(synchronize_session=False))
     return held.rowcount == 1
+
+
+def _version_now(ticket: Ticket) -> int:
+    """The version the ticket has in the database now, for the caller to retry with. Not `ticket.version`:
+    that is the row as this request loaded it, before the write that beat it (a real race), so a client
+    retrying with it would be refused again. A column query bypasses the identity map, and runs after the
+    refused UPDATE, which waited for the winner's commit (PostgreSQL's row lock, SQLite's write lock)."""
+    session = object_session(ticket)
+    if session is None or ticket.id is None:
+        return ticket.version
+    current = session.scalar(select(Ticket.version).where(Ticket.id == ticket.id))
+    return ticket.version if current is None else current
 
 
 # ---- Filing ------------------------------------------------------------------------------------------
