@@ -50,7 +50,7 @@ class Factory:
 
     def ticket(self, *, requester=None, subject: str | None = None, description: str = "It does not work.",
                status: str = "new", assignee=None, category=None, priority: str = "normal", language: str = "en",
-               now=None):
+               field_values: dict | None = None, now=None):
         """A ticket filed through the service, then put in `status` as the status machine would leave it
         (solved and closed ones have an assignee, solved_at and closed_at)."""
         from portal.services import tickets
@@ -60,7 +60,8 @@ class Factory:
         n = next(_counter)
         ticket = tickets.create_ticket(
             self.session, requester=requester, subject=subject or f"Problem {n}", description=description,
-            category=category, priority=priority, language=language, actor=requester, now=now,
+            category=category, priority=priority, language=language, field_values=field_values, actor=requester,
+            now=now,
         ).ticket
         if status != "new" or assignee is not None:
             if status in ("solved", "closed") and assignee is None:

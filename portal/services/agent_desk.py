@@ -144,10 +144,12 @@ def set_field_value(session: Session, ticket: Ticket, field_id: int, value: str,
     """A custom field of the ticket's category, checked like the customer's form checks it."""
     tickets.check_version(ticket, expected_version)
     _open_ticket(ticket)
-    field = next((f for f in (ticket.category.fields if ticket.category else []) if f.id == field_id), None)
+    field = next((f for f in (ticket.category.fields if ticket.category else []) if f.id == field_id and f.active),
+                 None)
     if field is None:
         raise NotFound(N_("We could not find that field."))
-    cleaned = categories.clean_field_values(ticket.category, {field.key: value}).get(field)
+    # This field alone: another required field still empty (a ticket filed by mail) must not block it.
+    cleaned = categories.clean_value(field, value)
     current = next((v for v in ticket.field_values if v.field_id == field.id), None)
     old = current.value if current else None
     if (cleaned or None) == old:

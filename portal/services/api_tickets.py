@@ -12,6 +12,8 @@ import binascii
 import hashlib
 import json
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,8 +21,19 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.errors import N_, Invalid, NotAllowed, NotFound
-from portal.models import PRIORITIES, ApiToken, Group, IdempotencyKey, Message, Ticket, TicketTag, User
-from portal.services import agent_desk, assignment, tickets
+from portal.models import (
+    PRIORITIES,
+    ApiToken,
+    Category,
+    Group,
+    IdempotencyKey,
+    Message,
+    Ticket,
+    TicketFieldValue,
+    TicketTag,
+    User,
+)
+from portal.services import agent_desk, assignment, categories, tickets
 from portal.services.customer_tickets import CUSTOMER_FILTERS
 from portal.status import Status
 
@@ -66,7 +79,8 @@ def list_tickets(session: Session, filters: TicketFilters, *, cursor: str | None
     if filters.sort not in SORTS:
         raise Invalid(N_("sort must be updated_at or -updated_at."), field="sort")
     query = select(Ticket).options(selectinload(Ticket.tags), selectinload(Ticket.requester),
-                                   selectinload(Ticket.assignee), selectinload(Ticket.group))
+                                   selectinload(Ticket.assignee), selectinload(Ticket.group),
+                                   selectinload(Ticket.field_values).selectinload(TicketFieldValue.field))
     query = _visible(query, filters, actor)
     if filters.priority is not None:
         if filters.priority not in PRIORITIES:
@@ -189,6 +203,29 @@ def remember(session: Session, token: ApiToken, key: str, fingerprint: str, tick
     """Recorded in the same transaction as the ticket: both exist or neither does. Two concurrent calls with
     the same key collide on the unique constraint; the caller then replays the winner's ticket."""
     session.add(IdempotencyKey(token_id=token.id, key=key, request_hash=fingerprint, ticket=ticket, created_at=now))
+
+
+def field_answers(category: Category | None, raw: object) -> Mapping[str, object]:
+    """The `fields` of a new ticket: an object of answers by field key, each one value. A key the category
+    does not ask is refused rather than dropped; kinds, options and required ones are checked on filing."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or len(raw) > categories.MAX_FIELD_ANSWERS:
+        raise Invalid(N_("fields must be an object of answers by field key."), field="fields")
+    categories.check_keys(category, raw)
+    return raw
+
+
+@contextmanager
+def custom_field_errors() -> Iterator[None]:
+    """The services name a custom field `field_<key>` (the web forms' name); the API calls it `fields.<key>`."""
+    try:
+        yield
+    except Invalid as exc:
+        field = exc.details.get("field")
+        if isinstance(field, str) and field.startswith("field_"):
+            exc.details["field"] = "fields." + field.removeprefix("field_")
+        raise
 
 
 def requester_for(session: Session, requester_id: int | None, *, actor: User) -> User:

@@ -3,6 +3,7 @@ requester (they see it in their list and get the usual e-mails); the agent is th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -35,11 +36,12 @@ def find_customers(session: Session, query: str, *, actor: User) -> list[User]:
 def file_for_customer(
     session: Session, *, customer_id: int | None, new_name: str = "", new_email: str = "", subject: str,
     description: str, category: Category | None, priority: str, channel: str, client_token: str | None = None,
-    default_language: str = "en", actor: User, now: datetime,
+    field_values: Mapping[str, object] | None = None, default_language: str = "en", actor: User, now: datetime,
 ) -> tickets.Filed:
     """The agent files the ticket as the customer's: an existing customer, or a new one made from a name and
     an e-mail address (unverified, without a password: they claim it with a password reset). The same form
-    sent twice files one ticket."""
+    sent twice files one ticket. The agent answers the category's custom fields as the customer would on the
+    web form, required ones included: they have the customer on the line (or the letter) to ask."""
     _require_agent(actor)
     if client_token:
         earlier = session.scalar(select(Ticket).where(Ticket.client_token == client_token))
@@ -52,7 +54,7 @@ def file_for_customer(
     return tickets.create_ticket(
         session, requester=customer, subject=subject, description=description, category=category,
         priority=priority, language=language if language in LANGUAGES else "en", channel=channel,
-        client_token=client_token, actor=actor, now=now,
+        client_token=client_token, field_values=field_values, actor=actor, now=now,
     )
 
 

@@ -111,7 +111,7 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
         return
     if expected_version != ticket.version or not _hold_version(ticket, expected_version):
         raise Conflict(N_("Someone else changed this ticket since you opened it. Reload it and try again."),
-                       version=ticket.version)
+                       version=_version_now(ticket))
 
 
 def _hold_version(ticket: Ticket, version: int) -> bool:
@@ -126,6 +126,18 @@ def _hold_version(ticket: Ticket, version: int) -> bool:
     return held.rowcount == 1
 
 
+def _version_now(ticket: Ticket) -> int:
+    """The version the ticket has in the database now, for the caller to retry with. Not `ticket.version`:
+    that is the row as this request loaded it, before the write that beat it (a real race), so a client
+    retrying with it would be refused again. A column query bypasses the identity map, and runs after the
+    refused UPDATE, which waited for the winner's commit (PostgreSQL's row lock, SQLite's write lock)."""
+    session = object_session(ticket)
+    if session is None or ticket.id is None:
+        return ticket.version
+    current = session.scalar(select(Ticket.version).where(Ticket.id == ticket.id))
+    return ticket.version if current is None else current
+
+
 # ---- Filing ------------------------------------------------------------------------------------------
 
 
@@ -136,7 +148,13 @@ def create_ticket(
     uploads: Sequence[Upload] = (), store: AttachmentStore | None = None, actor: User, now: datetime,
 ) -> Filed:
     """A customer files a ticket: status new, routed to the category's group, the description as its first
-    message, and a confirmation e-mail. The same form sent twice (same `client_token`) files one ticket."""
+    message, and a confirmation e-mail. The same form sent twice (same `client_token`) files one ticket.
+
+    Required custom fields are questions for whoever fills in a form (the customer's web form, an agent's
+    phone form, an API call): left out there, they are refused naming the field. A mail has no form to answer
+    them: a new one is filed without a category, and a follow-up (by mail or on the web) inherits the closed
+    ticket's category and answers, complete or not, so neither is ever refused for a field. Agents see the
+    required fields still empty in the workspace."""
     existing = by_client_token(session, client_token, requester)
     if existing is not None:
         return Filed(existing, False)
@@ -147,9 +165,13 @@ def create_ticket(
         raise Invalid(N_("Choose one of the priorities offered."), field="priority")
     if language not in LANGUAGES:
         raise Invalid(N_("Choose one of the languages offered."), field="language")
-    if category is not None and not category.active:
-        raise Invalid(N_("Choose one of the categories offered."), field="category")
-    answers = categories.clean_field_values(category, field_values or {})
+    if follow_up_of is not None:
+        # Its category even if no longer offered, and its answers as they were given.
+        answers = categories.inherited_values(category, follow_up_of)
+    else:
+        if category is not None and not category.active:
+            raise Invalid(N_("Choose one of the categories offered."), field="category")
+        answers = categories.clean_field_values(category, field_values or {})
     stored = _save_uploads(store, uploads, now=now)
     try:
         ticket = Ticket(

@@ -9,7 +9,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -24,14 +23,14 @@ from portal.views.access import agent_required
 from portal.views.agent_forms import PRIORITY_CHOICES
 from portal.views.errors import translate_domain_message
 from portal.views.htmx import is_htmx, vary_on_htmx
-from portal.views.ticket_forms import new_token
+from portal.views.ticket_forms import CustomFieldsForm, new_token, with_custom_fields
 
 bp = Blueprint("agent_phone", __name__, url_prefix="/agent")
 
 CHANNEL_CHOICES = [SelectChoice("phone", _l("Phone")), SelectChoice("email", _l("E-mail"))]
 
 
-class PhoneTicketForm(FlaskForm):
+class PhoneTicketForm(CustomFieldsForm):
     q = StringField(_l("Find the customer"), validators=[Optional(), Length(max=phone_tickets.SEARCH_MAX)])
     customer = StringField(validators=[Optional()])
     new_name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
@@ -53,6 +52,14 @@ def new() -> str:
     return _page(form)
 
 
+@bp.get("/tickets/new/fields")
+@agent_required
+def category_fields() -> Response:
+    """The custom fields of the chosen category (htmx swaps them in when the category changes)."""
+    form = _form(formdata=None)
+    return vary_on_htmx(Response(render_template("tickets/_category_fields.html", form=form)))
+
+
 @bp.get("/customers")
 @agent_required
 def customers() -> Response:
@@ -71,7 +78,7 @@ def customers() -> Response:
 @agent_required
 def create() -> Response | tuple[str, int]:
     form = _form()
-    if request.form.get("action") == "search":
+    if request.form.get("action") in ("search", "refresh"):  # no JavaScript: the matches, or the questions
         return _page(form), 200
     if not form.validate_on_submit():
         return _page(form), 422
@@ -81,7 +88,7 @@ def create() -> Response | tuple[str, int]:
             session, customer_id=_int(form.customer.data), new_name=form.new_name.data or "",
             new_email=form.new_email.data or "", subject=form.subject.data, description=form.description.data,
             category=categories.get_active(session, _int(form.category.data)), priority=form.priority.data,
-            channel=form.channel.data, client_token=form.client_token.data or None,
+            channel=form.channel.data, client_token=form.client_token.data or None, field_values=form.custom_values(),
             default_language=str(current_app.config["DEFAULT_LANGUAGE"]), actor=_me(), now=utcnow(),
         )
         session.commit()
@@ -98,10 +105,14 @@ def create() -> Response | tuple[str, int]:
 
 
 def _form(**kwargs) -> PhoneTicketForm:
-    form = PhoneTicketForm(**kwargs)
+    """The form with the chosen category's custom fields (posted, or in the query when htmx asks for them)."""
     lang = str(current_app.config["DEFAULT_LANGUAGE"]) if not current_user.locale else str(current_user.locale)
-    form.category.choices = [SelectChoice("", _l("No category")), *(
-        SelectChoice(str(c.id), c.name(lang)) for c in categories.active_categories(db_session()))]
+    offered = categories.active_categories(db_session())
+    chosen = _int(request.form.get("category") if request.method == "POST" else request.args.get("category"))
+    form = with_custom_fields(PhoneTicketForm, next((c for c in offered if c.id == chosen), None), lang=lang,
+                              **kwargs)
+    form.category.choices = [SelectChoice("", _l("No category")), *(SelectChoice(str(c.id), c.name(lang))
+                                                                     for c in offered)]
     if not form.client_token.data:
         form.client_token.data = new_token()
     return form

@@ -211,6 +211,7 @@ def _ticket(ticket: Ticket) -> dict:
         "created_at": _time(ticket.created_at),
         "updated_at": _time(ticket.updated_at),
         "version": ticket.version,
+        "fields": {value.field.key: value.value for value in ticket.field_values},
         "allowed_actions": [action for action in actions if can(ticket, action, role)],
         "url": url_for("api.get_ticket", ref=ticket.ref, _external=True),
     }
@@ -282,15 +283,17 @@ def create_ticket() -> tuple[Response, int]:
     if category_id is not None and category is None:
         raise Invalid(N_("Choose one of the categories offered."), field="category_id")
     requester = api_tickets.requester_for(session, _integer(data, "requester_id"), actor=me)
-    filed = tickets.create_ticket(
-        session, requester=requester,
-        subject=_string(data, "subject", required=True, max_length=1000) or "",
-        description=_string(data, "description", required=True) or "",
-        priority=_string(data, "priority", max_length=20) or "normal",
-        language=_string(data, "language", max_length=8)
-        or (requester.locale or current_app.config["DEFAULT_LANGUAGE"]),
-        category=category, channel="api", actor=me, now=now,
-    )
+    with api_tickets.custom_field_errors():
+        filed = tickets.create_ticket(
+            session, requester=requester,
+            subject=_string(data, "subject", required=True, max_length=1000) or "",
+            description=_string(data, "description", required=True) or "",
+            priority=_string(data, "priority", max_length=20) or "normal",
+            language=_string(data, "language", max_length=8)
+            or (requester.locale or current_app.config["DEFAULT_LANGUAGE"]),
+            category=category, field_values=api_tickets.field_answers(category, data.get("fields")),
+            channel="api", actor=me, now=now,
+        )
     if key is not None:
         api_tickets.remember(session, g.api_token, key, fingerprint, filed.ticket, now=now)
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from portal.models import PRIORITIES, ROLES
 from portal.services.api_tickets import AGENT_ACTIONS, CUSTOMER_ACTIONS, DEFAULT_LIMIT, MAX_LIMIT, MAX_TAGS
+from portal.services.categories import MAX_FIELD_ANSWERS, MAX_FIELD_VALUE
 from portal.status import Status
 
 JSON = "application/json"
@@ -77,7 +78,7 @@ SCHEMAS: dict[str, dict] = {
     "Ticket": {
         "type": "object",
         "required": ["ref", "subject", "status", "priority", "channel", "language", "requester", "assignee",
-                     "created_at", "updated_at", "version", "allowed_actions", "url"],
+                     "created_at", "updated_at", "version", "fields", "allowed_actions", "url"],
         "properties": {
             "ref": {"type": "string", "example": "MSA-7K3Q-9XPD"},
             "subject": {"type": "string"},
@@ -93,6 +94,9 @@ SCHEMAS: dict[str, dict] = {
             "created_at": TIME,
             "updated_at": TIME,
             "version": {"type": "integer", "description": "Send it back with PATCH (optimistic locking)"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                       "description": "The answers to its category's custom fields, by field key, as text "
+                                      "(a ticked checkbox is `yes`)"},
             "allowed_actions": {"type": "array", "items": {"type": "string"},
                                 "description": "The status actions the caller may send now"},
             "url": {"type": "string", "format": "uri"},
@@ -116,6 +120,13 @@ SCHEMAS: dict[str, dict] = {
             "category_id": {"type": "integer", "minimum": 0},
             "requester_id": {"type": "integer", "minimum": 0,
                              "description": "Agents may file for someone else; customers only for themselves"},
+            "fields": {"type": "object", "maxProperties": MAX_FIELD_ANSWERS,
+                       "additionalProperties": {"oneOf": [{"type": "string", "maxLength": MAX_FIELD_VALUE},
+                                                          {"type": "number"}, {"type": "boolean"}]},
+                       "description": "Answers to the category's custom fields, by field key. Its required "
+                                      "fields must be answered; a key it does not ask, a value of the wrong "
+                                      "kind or not among a select field's options is 422 with `field` "
+                                      "`fields.<key>`"},
         },
     },
     "TicketUpdate": {

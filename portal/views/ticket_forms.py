@@ -4,6 +4,7 @@ the services check them again, and their refusals land on the field they name.""
 from __future__ import annotations
 
 import secrets
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -58,7 +59,22 @@ class _TicketText(FlaskForm):
     client_token = HiddenField()
 
 
-class NewTicketForm(_TicketText):
+class CustomFieldsForm(FlaskForm):
+    """A form that asks the selected category's custom fields (`field_<key>`), built by `with_custom_fields`."""
+
+    custom_fields: list[CustomField]
+
+    def field_for(self, custom: CustomField) -> Field:
+        return self[f"field_{custom.key}"]
+
+    def custom_values(self) -> dict[str, object]:
+        return {f.key: self.field_for(f).data for f in self.custom_fields}
+
+
+F = TypeVar("F", bound=CustomFieldsForm)
+
+
+class NewTicketForm(_TicketText, CustomFieldsForm):
     category = SelectField(_l("Category"), choices=[], validate_choice=False, validators=[Optional()])
     priority = SelectField(_l("How much does this affect you?"), choices=PRIORITY_CHOICES, default="normal")
     language = SelectField(_l("Language for our answers"), choices=LANGUAGE_CHOICES)
@@ -67,18 +83,12 @@ class NewTicketForm(_TicketText):
     # Which button: "file" (default), "preview" the description, or "refresh" the category's fields.
     action = HiddenField(default="file")
 
-    custom_fields: list[CustomField]
 
-    def field_for(self, custom: CustomField) -> Field:
-        return self[f"field_{custom.key}"]
+def with_custom_fields(form_class: type[F], category: Category | None, *, lang: str, **kwargs) -> F:
+    """A `form_class` form with the category's active custom fields added."""
+    custom = [f for f in (category.fields if category else []) if f.active]
 
-
-def new_ticket_form(categories: list[Category], selected_id: int | None, *, lang: str, **kwargs) -> NewTicketForm:
-    """The filing form with the selected category's custom fields added."""
-    selected = next((c for c in categories if c.id == selected_id), None)
-    custom = [f for f in (selected.fields if selected else []) if f.active]
-
-    class Form(NewTicketForm):
+    class Form(form_class):  # type: ignore[valid-type,misc]
         pass
 
     for field in custom:
@@ -87,6 +97,13 @@ def new_ticket_form(categories: list[Category], selected_id: int | None, *, lang
     form.custom_fields = custom
     for field in custom:
         form.field_for(field).flags.required = field.required and field.kind != "checkbox"
+    return form
+
+
+def new_ticket_form(categories: list[Category], selected_id: int | None, *, lang: str, **kwargs) -> NewTicketForm:
+    """The filing form with the selected category's custom fields added."""
+    selected = next((c for c in categories if c.id == selected_id), None)
+    form = with_custom_fields(NewTicketForm, selected, lang=lang, **kwargs)
     form.category.choices = [SelectChoice("", _l("Choose a category")),
                              *(SelectChoice(str(c.id), c.name(lang)) for c in categories)]
     if categories:

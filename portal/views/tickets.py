@@ -102,7 +102,7 @@ def create() -> Page:
         filed = tickets.create_ticket(
             session, requester=_me(), subject=form.subject.data, description=form.description.data,
             category=categories.get_active(session, _int(form.category.data)), priority=form.priority.data,
-            language=form.language.data, field_values=_custom_values(form), client_token=form.client_token.data,
+            language=form.language.data, field_values=form.custom_values(), client_token=form.client_token.data,
             uploads=uploads, store=_store(), actor=_me(), now=utcnow(),
         )
         session.commit()
@@ -421,10 +421,6 @@ def _category_or_none(value: object):
         return categories.get_active(db_session(), _int(value))
     except DomainError:
         return None
-
-
-def _custom_values(form: NewTicketForm) -> dict[str, object]:
-    return {f.key: form.field_for(f).data for f in form.custom_fields}
 
 
 def _uploads(files: list[FileStorage] | None) -> list[Upload]:

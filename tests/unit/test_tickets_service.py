@@ -96,6 +96,49 @@ def test_a_category_routes_to_its_group_and_checks_its_custom_fields(db, make, a
         "invoice": "F-1", "amount": "12.50", "plan": "max", "paid": "yes"}
 
 
+@pytest.mark.parametrize(("key", "value"), [
+    ("amount", "1e999999999"), ("amount", "-1E-999999999"), ("amount", "NaN"), ("amount", ["1"]),
+    ("invoice", {"nested": "object"}), ("plan", "gold"), ("invoice", "x" * 501),
+])
+def test_a_custom_field_value_of_the_wrong_kind_is_refused_naming_the_field(db, make, alice, key, value):
+    """What an API client sends can be anything: each is a clear Invalid for that field, never a crash (and
+    never a billion-digit number written out)."""
+    category = make.category(fields=(
+        {"key": "invoice", "label_en": "Invoice number"},
+        {"key": "amount", "label_en": "Amount", "kind": "number"},
+        {"key": "plan", "label_en": "Plan", "kind": "select", "options": ["basic", "max"]},
+    ))
+    with pytest.raises(Invalid) as caught:
+        file(db, alice, category=category, field_values={key: value})
+    assert caught.value.details["field"] == f"field_{key}"
+
+
+def test_an_agent_fills_in_one_field_while_another_required_one_is_still_empty(db, make, alice, agnes):
+    """A ticket without its required answer (a follow-up of an older ticket, filed by mail) can be completed
+    one field at a time from the side panel."""
+    from portal.services import agent_desk
+
+    category = make.category(fields=(
+        {"key": "contract", "label_en": "Contract", "required": True},
+        {"key": "serial", "label_en": "Serial"},
+    ))
+    closed = make.ticket(requester=alice, status="closed", category=category, field_values={"contract": "C-1"})
+    closed.field_values.clear()
+    follow_up = tickets.create_follow_up(db, closed, subject="Again", description="Still", actor=alice,
+                                         now=later(1)).ticket
+    db.commit()
+    assert [f.key for f in categories.missing_required(category, [v.field_id for v in follow_up.field_values])] \
+        == ["contract"]
+    serial, contract = sorted(category.fields, key=lambda f: f.key != "serial")
+    agent_desk.set_field_value(db, follow_up, serial.id, "SN-9", actor=agnes, now=later(2))
+    with pytest.raises(Invalid) as emptied:
+        agent_desk.set_field_value(db, follow_up, contract.id, " ", actor=agnes, now=later(3))
+    assert emptied.value.details["field"] == "field_contract"
+    agent_desk.set_field_value(db, follow_up, contract.id, "C-9", actor=agnes, now=later(4))
+    db.commit()
+    assert sorted((v.field.key, v.value) for v in follow_up.field_values) == [("contract", "C-9"), ("serial", "SN-9")]
+
+
 def test_default_categories_are_created_once(db):
     created = categories.ensure_default_categories(db)
     assert [c.name_en for c in created][:2] == ["Account & login", "Billing & invoices"]

@@ -258,6 +258,56 @@ def test_invalid_tickets_are_422_and_nothing_is_filed(client, db, alice_token, p
     assert db.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
+API_FIELDS = (
+    {"key": "connection_type", "label_en": "Connection type", "kind": "select", "required": True,
+     "options": [{"value": "fibre", "label_en": "Fibre"}, {"value": "5g", "label_en": "5G"}]},
+    {"key": "speed", "label_en": "Measured speed", "kind": "number"},
+    {"key": "router_restarted", "label_en": "Router restarted", "kind": "checkbox"},
+)
+
+
+def test_a_ticket_is_filed_with_its_categorys_custom_fields(client, db, make, alice, alice_token):
+    category = make.category(fields=API_FIELDS)
+    response = client.post("/api/v1/tickets", headers=alice_token, json={
+        "subject": "Slow", "description": "Since Monday.", "category_id": category.id,
+        "fields": {"connection_type": "5g", "speed": 12.5, "router_restarted": True}})
+    assert response.status_code == 201, response.json
+    assert response.json["fields"] == {"connection_type": "5g", "speed": "12.5", "router_restarted": "yes"}
+    listed = client.get("/api/v1/tickets", headers=alice_token).json["tickets"]
+    assert listed[0]["fields"] == response.json["fields"]
+    ticket = db.scalar(select(Ticket).where(Ticket.ref == response.json["ref"]))
+    assert sorted(v.field.key for v in ticket.field_values) == ["connection_type", "router_restarted", "speed"]
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    (None, "fields.connection_type"),  # required, and left out
+    ({"speed": 3}, "fields.connection_type"),
+    ({"connection_type": "dsl"}, "fields.connection_type"),
+    ({"connection_type": "fibre", "speed": "fast"}, "fields.speed"),
+    ({"connection_type": "fibre", "speed": "1e999999999"}, "fields.speed"),
+    ({"connection_type": ["fibre"]}, "fields.connection_type"),
+    ({"connection_type": "fibre", "speed": "1\x00"}, "fields.speed"),  # PostgreSQL cannot store a NUL
+    ({"connection_type": "fibre", "colour": "blue"}, "fields.colour"),
+    (["connection_type"], "fields"),
+    ("fibre", "fields"),
+])
+def test_a_missing_or_wrong_custom_field_is_a_422_naming_it(client, db, make, alice_token, fields, field):
+    category = make.category(fields=API_FIELDS)
+    payload = {"subject": "Slow", "description": "Since Monday.", "category_id": category.id}
+    if fields is not None:
+        payload["fields"] = fields
+    response = client.post("/api/v1/tickets", json=payload, headers=alice_token)
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["field"] == field and response.json["error"]["message"]
+    assert db.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+def test_fields_without_a_category_are_refused_not_dropped(client, db, alice_token):
+    response = client.post("/api/v1/tickets", headers=alice_token,
+                           json={"subject": "S", "description": "D", "fields": {"order": "4711"}})
+    assert response.status_code == 422 and response.json["error"]["field"] == "fields.order"
+
+
 def test_customers_cannot_file_for_someone_else_but_agents_can(client, alice, bob, alice_token, agent_token):
     refused = client.post("/api/v1/tickets", json={"subject": "S", "description": "D", "requester_id": bob.id},
                           headers=alice_token)

@@ -226,6 +226,28 @@ def test_follow_up_creates_a_linked_ticket_once(client, db, make, alice):
     assert closed.ref in client.get(response.location).text
 
 
+def test_a_follow_up_in_a_category_with_a_required_field_inherits_the_answers(client, db, make, alice):
+    """The follow-up form has no custom fields: it files with the closed ticket's answers instead of a 422,
+    and with none at all when the closed ticket had none (the field became required later)."""
+    category = make.category(fields=({"key": "contract", "label_en": "Contract number", "required": True},))
+    answered = make.ticket(requester=alice, status="closed", subject="Old", category=category,
+                           field_values={"contract": "C-42"})
+    unanswered = make.ticket(requester=alice, status="closed", subject="Older", category=category,
+                             field_values={"contract": "C-43"})
+    unanswered.field_values.clear()
+    db.commit()
+    login(client, alice)
+    for closed, token in ((answered, "fu-required-1"), (unanswered, "fu-required-2")):
+        response = client.post(f"/tickets/{closed.ref}/follow-up", data={
+            "subject": f"Again: {closed.subject}", "description": "Still broken", "client_token": token})
+        assert response.status_code == 303, response.text
+    db.expire_all()
+    first, second = ticket_by_subject(db, "Again: Old"), ticket_by_subject(db, "Again: Older")
+    assert first.follow_up_of_id == answered.id and second.follow_up_of_id == unanswered.id
+    assert [(v.field.key, v.value) for v in first.field_values] == [("contract", "C-42")]
+    assert second.field_values == [] and second.category_id == category.id
+
+
 def test_follow_up_of_an_open_ticket_is_refused(client, make, alice):
     ticket = make.ticket(requester=alice, status="open")
     login(client, alice)

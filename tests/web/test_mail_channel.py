@@ -256,6 +256,59 @@ def test_a_reply_to_a_closed_ticket_files_a_linked_follow_up(deliver, db, make, 
     assert public_bodies(db, follow_up) == ["It is back, sadly."]
 
 
+CONNECTION_FIELDS = (
+    {"key": "connection_type", "label_en": "Connection type", "kind": "select", "required": True,
+     "options": [{"value": "fibre", "label_en": "Fibre"}, {"value": "mobile", "label_en": "Mobile data"}]},
+    {"key": "router_serial", "label_en": "Router serial"},
+)
+
+
+@pytest.mark.parametrize("answered", [True, False], ids=["closed-ticket-answered", "closed-ticket-unanswered"])
+def test_a_reply_to_a_closed_ticket_with_a_required_field_files_the_follow_up_and_acknowledges_it(
+        deliver, app, db, make, alice, answered):
+    """The follow-up inherits the closed ticket's answers; a closed ticket without them (a field made required
+    later) still gives a follow-up: a mail is never refused for a field the customer could not fill in."""
+    category = make.category(fields=CONNECTION_FIELDS)
+    closed = make.ticket(requester=alice, subject="VPN drops", status="closed", category=category,
+                         field_values={"connection_type": "fibre", "router_serial": "RT-77"})
+    if not answered:
+        closed.field_values.clear()
+        db.commit()
+
+    deliver(mail(sender="alice@example.com", subject=f"Re: [{closed.ref}] Closed: VPN drops",
+                 body="It is back, sadly. Since the storm."))
+
+    _old, follow_up = tickets_of(db, "alice@example.com")
+    assert follow_up.follow_up_of_id == closed.id and follow_up.category_id == category.id
+    assert public_bodies(db, follow_up) == ["It is back, sadly. Since the storm."]
+    values = {v.field.key: v.value for v in follow_up.field_values}
+    assert values == ({"connection_type": "fibre", "router_serial": "RT-77"} if answered else {})
+    assert db.scalar(select(InboundMail.outcome).where(InboundMail.ticket_id == follow_up.id)) == "follow_up"
+    [receipt] = [m for m in outbox(app) if f"[{follow_up.ref}]" in m["Subject"]]
+    assert receipt["To"].addresses[0].addr_spec == "alice@example.com"
+    if not answered:  # agents see what is still to be asked
+        agent = make.user(role="agent", email="agent-fields@example.com")
+        client = app.test_client()
+        login(client, agent)
+        page = client.get(f"/agent/tickets/{follow_up.ref}").get_data(as_text=True)
+        assert "Required: not filled in yet" in page
+
+
+def test_a_reply_to_a_closed_ticket_of_a_category_no_longer_offered_still_files_the_follow_up(
+        deliver, db, make, alice):
+    category = make.category(name="Old offers", fields=CONNECTION_FIELDS)
+    closed = make.ticket(requester=alice, status="closed", category=category,
+                         field_values={"connection_type": "mobile"})
+    category.active = False
+    db.commit()
+
+    deliver(mail(sender="alice@example.com", subject=f"Re: [{closed.ref}] Closed", body="One more question."))
+
+    _old, follow_up = tickets_of(db, "alice@example.com")
+    assert follow_up.category_id == category.id and public_bodies(db, follow_up) == ["One more question."]
+    assert {v.field.key: v.value for v in follow_up.field_values} == {"connection_type": "mobile"}
+
+
 # ---- Idempotency and loops -------------------------------------------------------------------------------
 
 

@@ -125,3 +125,53 @@ def test_without_javascript_the_search_button_posts_the_form_and_keeps_it(csrf_c
 
     refused = client.post("/agent/tickets/new", data=_form(customer=str(alice.id)))  # no CSRF token
     assert refused.status_code in (400, 422) and len(_tickets(db)) == 1
+
+
+# ---- Custom fields: the agent answers them as the customer would on the web form ----
+
+PHONE_FIELDS = (
+    {"key": "connection_type", "label_en": "Connection type", "kind": "select", "required": True,
+     "options": [{"value": "fibre", "label_en": "Fibre"}, {"value": "mobile", "label_en": "Mobile data"}]},
+    {"key": "speed", "label_en": "Measured speed", "kind": "number"},
+)
+
+
+def test_the_form_asks_the_categorys_custom_fields_with_and_without_javascript(client, db, make, agnes, alice):
+    category = make.category(fields=PHONE_FIELDS)
+    login(client, agnes)
+    fragment = client.get(f"/agent/tickets/new/fields?category={category.id}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert 'name="field_connection_type"' in fragment.text and "Mobile data" in fragment.text
+    refreshed = client.post("/agent/tickets/new", data=_form(customer=str(alice.id), category=str(category.id),
+                                                             action="refresh"))
+    assert refreshed.status_code == 200 and 'name="field_speed"' in refreshed.text
+    assert "Cannot print invoices" in refreshed.text and _tickets(db) == []
+
+
+def test_an_agent_files_a_ticket_with_the_categorys_custom_fields(client, db, make, agnes, alice):
+    category = make.category(fields=PHONE_FIELDS)
+    login(client, agnes)
+    response = client.post("/agent/tickets/new", data=_form(
+        customer=str(alice.id), category=str(category.id), field_connection_type="mobile", field_speed="12,5"))
+
+    assert response.status_code == 303, response.text
+    [ticket] = _tickets(db)
+    assert ticket.category_id == category.id
+    assert sorted((v.field.key, v.value) for v in ticket.field_values) == [("connection_type", "mobile"),
+                                                                           ("speed", "12.5")]
+
+
+@pytest.mark.parametrize(("values", "field", "message"), [
+    ({}, "field_connection_type", "This field is required."),
+    ({"field_connection_type": "satellite"}, "field_connection_type", "Choose one of the options offered."),
+    ({"field_connection_type": "fibre", "field_speed": "fast"}, "field_speed", "Enter a number."),
+])
+def test_a_missing_or_wrong_custom_field_is_a_422_on_that_field(client, db, make, agnes, alice, values, field,
+                                                                 message):
+    category = make.category(fields=PHONE_FIELDS)
+    login(client, agnes)
+    response = client.post("/agent/tickets/new", data=_form(customer=str(alice.id), category=str(category.id),
+                                                            **values))
+    assert response.status_code == 422
+    assert re.search(rf'id="{field}-error" class="field-error">{re.escape(message)}<', response.text), response.text
+    assert "Cannot print invoices" in response.text and _tickets(db) == []
