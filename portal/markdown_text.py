@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping
 SUMMARY_CHARS = 200
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_INLINE_CODE = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
+_BACKTICKS = re.compile(r"`+")
+_FENCE_OPEN_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*(?:\n|$)", re.M)
+_FENCE_CLOSE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t\r]*(?:\n|$)", re.M)
 
 # Liquid/Jinja leftovers of static-site generators, and kramdown attribute lists.
 _INCLUDE_LIST = re.compile(r"\{%-?\s*include\b[^%]*?\bitems=page\.(\w+)[^%]*?-?%\}")
@@ -27,13 +29,17 @@ _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _HTML_HEADING = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.S | re.I)
 
-_DROP_BLOCKS = re.compile(r"<(script|style|template)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
-_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+# Each pattern below stops at the next character that could open another match (`[` and `(` in links, `<` in
+# tags and autolinks): a span that may run over such a character makes every unclosed opener scan to the end of
+# the text, and 64 KB of `[` took 30 seconds.
+_DROP_BLOCK_OPEN = re.compile(r"<(script|style|template)\b|<!--", re.I)
+_DROP_BLOCK_CLOSE = {name: re.compile(rf"</{name}\s*>", re.I) for name in ("script", "style", "template")}
+_IMAGE = re.compile(r"!\[([^\[\]]*)\]\([^()]*\)")
+_LINK = re.compile(r"\[([^\[\]]*)\]\((?:[^()]|\([^()]*\))*\)")
+_REF_LINK = re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]")
 _REF_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+.*$", re.M)
-_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^<>\s]+)>")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _ALERT_MARKER = re.compile(r"\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]", re.I)
 _LINE_MARKERS = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t>]*|[*+-][ \t]+|\d+[.)][ \t]+|!!!\s*\w+|\?\?\?\+?\s*\w+)+")
 _RULE_OR_TABLE_RULE = re.compile(r"^[ \t|:=*_-]+$")
@@ -41,38 +47,64 @@ _EMPHASIS = re.compile(r"\*{1,3}|_{2,3}|~~|`")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 
-def map_outside_code(text: str, transform: Callable[[str], str]) -> str:
-    """Apply `transform` to the prose of `text`, leaving fenced code blocks and inline code untouched."""
+def map_outside_fences(text: str, transform: Callable[[str], str]) -> str:
+    """Apply `transform` to each stretch of text outside fenced code blocks, which stay untouched. Each fence
+    line is looked at once (regular expressions from one to the next), so thousands of fences stay fast."""
     out: list[str] = []
-    prose: list[str] = []
-    fence: str | None = None
-    for line in text.splitlines(keepends=True):
-        opener = _FENCE_OPEN.match(line)
-        if fence is None and opener:
-            out.append(_map_prose("".join(prose), transform))
-            prose = []
-            fence = opener.group(1)
-            out.append(line)
-        elif fence is not None:
-            out.append(line)
-            if line.strip().startswith(fence[0] * len(fence)) and not line.strip().strip(fence[0]):
-                fence = None
-        else:
-            prose.append(line)
-    out.append(_map_prose("".join(prose), transform))
+    position = 0
+    while opener := _FENCE_OPEN_LINE.search(text, position):
+        if opener.start() > position:
+            out.append(transform(text[position : opener.start()]))
+        fence = opener.group(1)
+        end = len(text)
+        search_from = opener.end()
+        while closer := _FENCE_CLOSE_LINE.search(text, search_from):
+            if closer.group(1)[0] == fence[0] and len(closer.group(1)) >= len(fence):
+                end = closer.end()
+                break
+            search_from = closer.end()
+        out.append(text[opener.start() : end])
+        position = end
+    if position < len(text):
+        out.append(transform(text[position:]))
     return "".join(out)
 
 
+def map_outside_code(text: str, transform: Callable[[str], str]) -> str:
+    """Apply `transform` to the prose of `text`, leaving fenced code blocks and inline code untouched."""
+    return map_outside_fences(text, lambda prose: _map_prose(prose, transform))
+
+
 def _map_prose(prose: str, transform: Callable[[str], str]) -> str:
-    if not prose:
-        return prose
     pieces, last = [], 0
-    for match in _INLINE_CODE.finditer(prose):
-        pieces.append(transform(prose[last : match.start()]))
-        pieces.append(match.group(0))
-        last = match.end()
+    for start, end in inline_code_spans(prose):
+        pieces.append(transform(prose[last:start]))
+        pieces.append(prose[start:end])
+        last = end
     pieces.append(transform(prose[last:]))
     return "".join(pieces)
+
+
+def inline_code_spans(prose: str) -> list[tuple[int, int]]:
+    """Where the code spans are: a run of backticks up to the next run of the same length (CommonMark's rule).
+    Linear: a regular expression searching forward from every run took quadratic time on runs of rising length."""
+    runs = [(match.start(), match.end()) for match in _BACKTICKS.finditer(prose)]
+    next_same: list[int | None] = [None] * len(runs)
+    last_of_length: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        length = runs[index][1] - runs[index][0]
+        next_same[index] = last_of_length.get(length)
+        last_of_length[length] = index
+    spans: list[tuple[int, int]] = []
+    index = 0
+    while index < len(runs):
+        closer = next_same[index]
+        if closer is None:
+            index += 1
+            continue
+        spans.append((runs[index][0], runs[closer][1]))
+        index = closer + 1
+    return spans
 
 
 def clean_template_syntax(markdown: str, front_matter: Mapping[str, object] | None = None) -> str:
@@ -157,7 +189,7 @@ def inline_text(markdown: str) -> str:
 def plain_text(markdown: str) -> str:
     """The words of an article without Markdown or HTML syntax: one line per non-empty source line.
     Code is kept (customers paste error messages); link targets and HTML attributes are dropped."""
-    text = _DROP_BLOCKS.sub(" ", markdown)
+    text = drop_blocks(markdown)
     text = _REF_DEFINITION.sub("", text)
     text = _ALERT_MARKER.sub("", text)
     lines = []
@@ -168,6 +200,34 @@ def plain_text(markdown: str) -> str:
         if line:
             lines.append(line)
     return "\n".join(lines)
+
+
+def drop_blocks(text: str) -> str:
+    """Script, style and template elements and HTML comments, each replaced by a space. Linear: when one kind
+    has no end after some opener, no later opener of that kind has one either, so it is not searched again."""
+    out: list[str] = []
+    position = search_from = 0
+    unclosed: set[str] = set()
+    while opener := _DROP_BLOCK_OPEN.search(text, search_from):
+        kind = (opener.group(1) or "!--").lower()
+        if kind in unclosed:
+            search_from = opener.end()
+            continue
+        if kind == "!--":
+            end = text.find("-->", opener.end())
+            end = end + 3 if end >= 0 else -1
+        else:
+            closer = _DROP_BLOCK_CLOSE[kind].search(text, opener.end())
+            end = closer.end() if closer else -1
+        if end < 0:
+            unclosed.add(kind)
+            search_from = opener.end()
+            continue
+        out.append(text[position : opener.start()])
+        out.append(" ")
+        position = search_from = end
+    out.append(text[position:])
+    return "".join(out)
 
 
 def first_paragraph_text(markdown: str, limit: int = SUMMARY_CHARS) -> str:

@@ -146,6 +146,20 @@ def test_a_known_customer_mailing_in_files_under_their_own_account(deliver, db, 
     assert db.scalar(select(func.count()).select_from(User)) == 1
 
 
+def test_a_mail_of_pathological_markdown_files_a_ticket_that_opens(deliver, app, db, alice, agnes):
+    """Python-Markdown hit RecursionError on a run of stars: the ticket was filed, then never opened again."""
+    body = "*" * 2000 + "a" + "*" * 2000 + "\n\n" + "[a](" * 5000
+    deliver(mail(sender="alice@example.com", subject="Stars in my mail", body=body))
+
+    [ticket] = tickets_of(db, "alice@example.com")
+    client = app.test_client()
+    login(client, alice)
+    assert client.get(f"/tickets/{ticket.ref}").status_code == 200
+    client.post("/logout")
+    login(client, agnes)
+    assert client.get(f"/agent/tickets/{ticket.ref}").status_code == 200
+
+
 # ---- Threading -------------------------------------------------------------------------------------------
 
 
