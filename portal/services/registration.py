@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash
 from portal.models import User
 from portal.services import accounts
 from portal.services.account_links import AccountLinks
+from portal.services.person_names import check_name
 
 SALT = "mesa.confirm-address"
 
@@ -55,7 +56,7 @@ def sign_up(session: Session, *, email: str, name: str, password: str, locale: s
         user.verified = False
         return SignUp(user, awaits_confirmation=True)
     if awaits_confirmation(existing) and existing.active:
-        existing.name = name.strip()
+        existing.name = check_name(name)
         existing.locale = locale
         accounts.set_password(session, existing, password, now=now)
         return SignUp(existing, awaits_confirmation=True)
