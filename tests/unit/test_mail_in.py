@@ -75,10 +75,11 @@ def test_a_dsn_names_the_bounced_message_recipient_and_reason():
     assert parsed.bounce_reason.startswith("5.1.1; smtp; 550 5.1.1")
 
 
-def test_mailer_daemon_and_an_empty_envelope_sender_are_bounces():
-    assert parse(_raw(From="MAILER-DAEMON@mx.example.net")).is_bounce
-    assert parse(_raw(), envelope_sender="").is_bounce
-    assert not parse(_raw(), envelope_sender="carol@example.net").is_bounce
+def test_only_a_delivery_status_notification_is_a_bounce_other_program_mail_is_automatic():
+    for parsed in (parse(_raw(From="MAILER-DAEMON@mx.example.net")), parse(_raw(), envelope_sender=""),
+                   parse(_raw(Return_Path="<>")), parse(_raw(X_Autoreply="yes"))):
+        assert parsed.is_automatic and not parsed.is_bounce
+    assert not parse(_raw(), envelope_sender="carol@example.net").is_automatic
 
 
 # ---- The service -----------------------------------------------------------------------------------------
@@ -109,7 +110,8 @@ def test_the_hourly_limit_counts_only_the_last_hour(db, settings, app):
 
 def test_an_agent_mailing_into_a_closed_ticket_is_refused_and_logged(db, settings, make, agnes):
     closed = make.ticket(status="closed")
-    raw = _raw(From="agnes@example.com", Subject=f"Re: [{closed.ref}]", Message_ID="<late@example.com>")
+    raw = _raw(From="agnes@example.com", Subject=f"Re: [{closed.ref}]", Message_ID="<late@example.com>",
+               To=settings.reply_addresses.for_agent(agnes.id, closed.ref))
     with pytest.raises(InvalidTransition) as refused:
         mail_in.ingest(db, raw, settings=settings, now=utcnow())
     db.rollback()
