@@ -41,6 +41,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "OUTBOX_DIR": (None, "Where mails go without SMTP; default `outbox` in the instance folder"),
     "MAIL_REPLY_TO": (None, "Reply-To of notifications: the support mailbox that `mail serve` / `mail poll` read; "
                             "default `MAIL_FROM`"),
+    "MAIL_TRUSTED_AUTHSERV_ID": (None, "authserv-id of your MTA's Authentication-Results header; with DMARC pass "
+                                       "there, an agent's mail is their reply (docs/email-channel.md)"),
     "MAIL_LISTEN": ("127.0.0.1:2525", "host:port on which `flask mail serve` accepts incoming mail (SMTP)"),
     "MAIL_MAX_PER_SENDER_PER_HOUR": (20, "New tickets one e-mail address may open per hour"),
     "IMAP_HOST": (None, "IMAP server that `flask mail poll` reads incoming mail from"),

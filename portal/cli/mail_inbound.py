@@ -35,7 +35,8 @@ class Received:
     ref: str | None = None
 
 
-def receive(app: Flask, raw: bytes, *, envelope_sender: str | None = None) -> Received:
+def receive(app: Flask, raw: bytes, *, envelope_sender: str | None = None,
+            envelope_recipients: tuple[str, ...] = ()) -> Received:
     """Ingest one message and commit; then send what it queued. Raises on a temporary failure (database or
     attachment storage down), so the sender (MTA, SMTP client, IMAP poll) tries again later."""
     with app.app_context():
@@ -43,7 +44,7 @@ def receive(app: Flask, raw: bytes, *, envelope_sender: str | None = None) -> Re
         with app.extensions["sessionmaker"]() as session:
             try:
                 result = mail_in.ingest(session, raw, settings=settings, envelope_sender=envelope_sender,
-                                        now=utcnow())
+                                        envelope_recipients=envelope_recipients, now=utcnow())
                 session.commit()
             except DomainError as exc:
                 session.rollback()
@@ -84,7 +85,8 @@ class InboundHandler:
         raw = content if isinstance(content, bytes) else str(content).encode("utf-8")
         try:
             received = await loop.run_in_executor(
-                None, functools.partial(receive, self.app, raw, envelope_sender=envelope.mail_from or ""))
+                None, functools.partial(receive, self.app, raw, envelope_sender=envelope.mail_from or "",
+                                        envelope_recipients=tuple(envelope.rcpt_tos or ())))
         except Exception:
             log.exception("Incoming message from %s not processed; the sender will retry", envelope.mail_from)
             return "451 4.3.0 Temporary failure, please try again later"

@@ -11,7 +11,7 @@ from portal.clock import utcnow
 from portal.db import Base
 
 INBOUND_OUTCOMES = (
-    "created", "follow_up", "replied", "duplicate", "auto", "own", "bounce", "rate_limited", "refused",
+    "created", "follow_up", "replied", "held", "duplicate", "auto", "own", "bounce", "rate_limited", "refused",
 )
 
 

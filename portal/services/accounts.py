@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from portal.errors import N_, Invalid, NotAllowed, NotFound
 from portal.models import ROLES, User
 from portal.services import api_tokens
+from portal.services.person_names import check_name
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -42,11 +43,12 @@ def create_user(
         raise Invalid(N_("Unknown role %(role)s."), role=role)
     if find_by_email(session, email) is not None:
         raise Invalid(N_("An account with this e-mail already exists."), field="email")
+    name = check_name(name)  # names go into mail headers: one line of text (services.person_names)
     if password is not None:
         check_password_rules(password)
     user = User(
         email=normalise_email(email),
-        name=name.strip(),
+        name=name,
         role=role,
         locale=locale,
         password_hash=generate_password_hash(password) if password else None,
@@ -111,9 +113,7 @@ def update_profile(session: Session, user: User, *, name: str, locale: str | Non
     """People change their own name and language; the language then wins over the browser's."""
     if actor.id != user.id:
         raise NotAllowed(N_("Only the account's owner changes its profile."))
-    if not name.strip():
-        raise Invalid(N_("A name is required."), field="name")
-    user.name = name.strip()
+    user.name = check_name(name)
     user.locale = locale or None
 
 

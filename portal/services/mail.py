@@ -2,12 +2,19 @@
 
 No Flask here. The web side renders the templates (`portal/views/mailer.py`) and passes a `MailSettings`,
 so the CLI, cron jobs and tests send mail exactly the same way.
+
+Header values (subjects with a customer's words, names people chose) never make headers of their own: every
+value is one line of plain text (`header_text`), the recipient is a structured `Address`, and `send` checks
+what the generator wrote before anything leaves. Python before 3.11.10 decodes encoded words (`=?utf-8?q?
+...=0D=0A...?=`) in values an application sets and then writes the decoded CR LF as is (CVE-2024-6923,
+python/cpython#121650, fixed for 3.11 by #122608); the checks here hold on every version.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import smtplib
 import ssl
 import tempfile
@@ -21,6 +28,9 @@ from pathlib import Path
 from portal.clock import utcnow
 
 log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_UNFOLDED_LINE_BREAK = re.compile(r"\r(?!\n[ \t])|\n(?![ \t])")
 
 
 class MailError(Exception):
@@ -69,15 +79,19 @@ def build_message(
     language: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
-    """A UTF-8 message: plain text, with the HTML version as an alternative when there is one."""
+    """A UTF-8 message: plain text, with the HTML version as an alternative when there is one. Raises
+    `MailError` when the recipient is not one plain address."""
     message = EmailMessage()
-    message["Subject"] = " ".join(subject.split())  # no line breaks in a header, whatever the template did
-    message["From"] = settings.mail_from
-    message["To"] = Address(display_name=to_name, addr_spec=to) if to_name else to
+    message["Subject"] = header_text(subject)
+    message["From"] = header_text(settings.mail_from)
+    try:
+        message["To"] = Address(display_name=header_text(to_name or ""), addr_spec=to.strip())
+    except (ValueError, IndexError) as exc:
+        raise MailError(f"Not a single e-mail address: {to!r}") from exc
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=settings.domain)
     for name, value in (headers or {}).items():
-        message[name] = value
+        message[name] = header_text(value)
     message.set_content(text, charset="utf-8")
     if html is not None:
         message.add_alternative(html, subtype="html", charset="utf-8")
@@ -86,8 +100,23 @@ def build_message(
     return message
 
 
+def header_text(value: str) -> str:
+    """A header value as one line of plain text: control characters and line breaks become spaces, and an
+    encoded word's opening `=?` is broken, so nothing in it is decoded into something else (see above)."""
+    return " ".join(_CONTROL.sub(" ", str(value)).split()).replace("=?", "= ?")
+
+
+def check_headers(message: EmailMessage) -> None:
+    """Every header, as the generator will write it, is one header: a line break inside is only a fold."""
+    for name, value in message.items():
+        folded = message.policy.fold(name, value).rstrip("\r\n")
+        if _UNFOLDED_LINE_BREAK.search(folded):
+            raise MailError(f"The {name} header would break into another header; not sent")
+
+
 def send(message: EmailMessage, settings: MailSettings) -> Path | None:
     """Deliver through SMTP when a host is configured; otherwise write an .eml file (returned) to the outbox."""
+    check_headers(message)
     if settings.smtp_host:
         _send_smtp(message, settings)
         log.info("Mail %s to %s sent through %s", message["Message-ID"], message["To"], settings.smtp_host)

@@ -9,13 +9,20 @@ The rules, in the order they are applied:
 - the same Message-ID twice is acted on once (a unique row per Message-ID);
 - our own mail coming back, bounces, auto-replies (Auto-Submitted other than "no") and bulk or list mail
   (Precedence) never open a ticket or make us answer: bounces are written on the notification log;
+- the sender is the one address of an unambiguous From header (`mail_headers.read_sender`); a From header
+  in doubt (two addresses, an address as the display name, encoded tricks, or DMARC failed by the operator's
+  trusted MTA) makes the mail an unknown sender's: it is never a reply, and without any usable address it is
+  refused with its text kept in the log;
 - a reply is threaded by In-Reply-To/References (our Message-IDs carry the ticket reference, and earlier
   incoming mails are remembered) and by the reference in the subject, but only when the sender is the
   requester, a person in copy or an agent. Anyone else gets a ticket of their own, so a stranger quoting a
   reference never writes into someone else's conversation;
 - a customer's reply goes the same way as a reply in the portal (`tickets.customer_reply`, so the status
-  machine and the "thanks only" rule apply); on a closed ticket it files a linked follow-up; an agent's
-  reply is a public agent reply;
+  machine and the "thanks only" rule apply); on a closed ticket it files a linked follow-up;
+- an agent's reply is a public agent reply only when more than its From line says so: it was sent to the
+  agent's reply address for that ticket (`reply_addresses`, a secret the agent's notification mail carries)
+  or the operator's MTA vouches for the From domain (`MAIL_TRUSTED_AUTHSERV_ID`, DMARC pass). Otherwise it
+  is held on the ticket as a private note for the agents, never sent to the customer;
 - one address opens at most `max_new_per_hour` tickets per hour.
 """
 
@@ -26,7 +33,6 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -35,7 +41,9 @@ from portal.errors import DomainError
 from portal.models import InboundMail, Message, Notification, Ticket, TicketEvent, User
 from portal.services import accounts, notifications, tickets
 from portal.services.attachments import BLOCKED_EXTENSIONS, AttachmentStore, Upload, extension, safe_filename
+from portal.services.mail_headers import clean_text, dmarc_result, parse_mailbox
 from portal.services.mail_parsing import OWN_MESSAGE_ID, REF_IN_TEXT, MailFile, ParsedMail, parse, reply_text
+from portal.services.reply_addresses import ReplyAddresses
 from portal.services.ticket_ccs import EMAIL
 from portal.status import Status
 
@@ -50,17 +58,22 @@ class InboundSettings:
     max_new_per_hour: int
     store: AttachmentStore
     default_language: str = "en"
+    reply_addresses: ReplyAddresses | None = None  # agents' reply addresses (None: agents cannot reply by mail)
+    trusted_authserv_id: str = ""  # the operator's MTA, whose Authentication-Results header is believed
 
     @classmethod
     def from_config(cls, config: dict) -> InboundSettings:
-        addresses = {parseaddr(str(config.get(key) or ""))[1].lower() for key in ("MAIL_FROM", "MAIL_REPLY_TO")}
-        sender = parseaddr(str(config["MAIL_FROM"]))[1]
+        addresses = {parse_mailbox(str(config.get(key) or "")).address for key in ("MAIL_FROM", "MAIL_REPLY_TO")}
+        sender = parse_mailbox(str(config["MAIL_FROM"])).address
+        support = parse_mailbox(str(config.get("MAIL_REPLY_TO") or config["MAIL_FROM"])).address
         return cls(
             domain=(sender.rpartition("@")[2] or "localhost").lower(),
             own_addresses=frozenset(a for a in addresses if a),
             max_new_per_hour=int(config["MAIL_MAX_PER_SENDER_PER_HOUR"]),
             store=AttachmentStore.from_config(config),
             default_language=str(config.get("DEFAULT_LANGUAGE") or "en"),
+            reply_addresses=ReplyAddresses(str(config["SECRET_KEY"]), support) if support else None,
+            trusted_authserv_id=str(config.get("MAIL_TRUSTED_AUTHSERV_ID") or "").strip(),
         )
 
 
@@ -72,10 +85,10 @@ class Ingested:
 
 
 def ingest(session: Session, raw: bytes, *, settings: InboundSettings, envelope_sender: str | None = None,
-           now: datetime) -> Ingested:
+           envelope_recipients: tuple[str, ...] = (), now: datetime) -> Ingested:
     """Act on one incoming message (see the module's docstring) and log what was done. A domain error
     (the status machine refuses, say) is raised: roll back, then call `record_refused`."""
-    parsed = parse(raw, envelope_sender=envelope_sender)
+    parsed = parse(raw, envelope_sender=envelope_sender, envelope_recipients=envelope_recipients)
     earlier = session.scalar(select(InboundMail).where(InboundMail.message_id == parsed.message_id))
     if earlier is not None:
         ticket = session.get(Ticket, earlier.ticket_id) if earlier.ticket_id else None
@@ -85,11 +98,13 @@ def ingest(session: Session, raw: bytes, *, settings: InboundSettings, envelope_
     if parsed.is_bounce:
         return _bounce(session, parsed, now=now)
     if parsed.is_automatic:
-        detail = f"Auto-Submitted: {parsed.auto_submitted}" if parsed.auto_submitted else \
-            f"Precedence: {parsed.precedence}"
-        return _logged(session, parsed, "auto", now=now, detail=detail)
+        return _logged(session, parsed, "auto", now=now, detail=parsed.automatic_detail)
     if not EMAIL.match(parsed.sender):
-        return _logged(session, parsed, "refused", now=now, detail="No usable sender address.")
+        reason = f" ({parsed.sender_problem})" if parsed.sender_problem else ""
+        return _logged(session, parsed, "refused", now=now,
+                       detail=_kept_text(f"No usable sender address{reason}.", parsed))
+    if _dmarc(parsed, settings) == "fail":
+        parsed.sender_problem = f"DMARC failed for the sender's domain (checked by {settings.trusted_authserv_id})"
     sender = accounts.find_by_email(session, parsed.sender)
     if sender is not None and not sender.active:
         return _logged(session, parsed, "refused", now=now, detail="The sender's account is deactivated.")
@@ -108,15 +123,20 @@ def _act(session: Session, parsed: ParsedMail, sender: User | None, settings: In
          now: datetime) -> Ingested:
     ignored: list[str] = []
     for ticket in _referenced_tickets(session, parsed, settings):
-        standing = _standing(ticket, sender, parsed.sender)
+        standing = _standing(ticket, sender, parsed, settings)
         if standing is None:
             ignored.append(ticket.ref)
             continue
         if standing == "agent":
             return _agent_reply(session, parsed, ticket, sender, settings, now=now)  # type: ignore[arg-type]
+        if standing == "unverified_agent":
+            return _held_for_agents(session, parsed, ticket, settings, now=now)
         return _customer_reply(session, parsed, ticket, sender, settings, now=now)
-    detail = f"Sender not on {', '.join(ignored)}: filed as a new ticket." if ignored else None
-    return _new_ticket(session, parsed, sender, settings, now=now, detail=detail)
+    notes = [f"Ambiguous sender ({parsed.sender_problem}): treated as an unknown sender."] \
+        if parsed.sender_problem else []
+    if ignored:
+        notes.append(f"Sender not on {', '.join(ignored)}: filed as a new ticket.")
+    return _new_ticket(session, parsed, sender, settings, now=now, detail=" ".join(notes) or None)
 
 
 # ---- Who may write into which ticket ------------------------------------------------------------------------
@@ -144,14 +164,30 @@ def _referenced_tickets(session: Session, parsed: ParsedMail, settings: InboundS
     return found
 
 
-def _standing(ticket: Ticket, sender: User | None, address: str) -> str | None:
+def _standing(ticket: Ticket, sender: User | None, parsed: ParsedMail, settings: InboundSettings) -> str | None:
+    if parsed.sender_problem:
+        return None  # a From header in doubt is nobody's reply
     if sender is not None and sender.id == ticket.requester_id:
         return "requester"
-    if any(cc.email == address for cc in ticket.ccs):
+    if any(cc.email == parsed.sender for cc in ticket.ccs):
         return "cc"
     if sender is not None and sender.is_agent:
-        return "agent"
+        return "agent" if _agent_verified(parsed, sender, ticket, settings) else "unverified_agent"
     return None
+
+
+def _agent_verified(parsed: ParsedMail, agent: User, ticket: Ticket, settings: InboundSettings) -> bool:
+    """A From line is not enough for an agent: the mail went to their reply address for this ticket, or the
+    operator's MTA vouches for the From domain."""
+    if settings.reply_addresses is not None and settings.reply_addresses.verifies(
+            parsed.recipients, agent_id=agent.id, ref=ticket.ref):
+        return True
+    return _dmarc(parsed, settings) == "pass"
+
+
+def _dmarc(parsed: ParsedMail, settings: InboundSettings) -> str:
+    return dmarc_result(parsed.authentication_results, settings.trusted_authserv_id,
+                        parsed.sender.rpartition("@")[2])
 
 
 def _is_our_own(session: Session, parsed: ParsedMail, settings: InboundSettings) -> bool:
@@ -230,9 +266,41 @@ def _agent_reply(session: Session, parsed: ParsedMail, ticket: Ticket, agent: Us
     return _logged(session, parsed, "replied", now=now, ticket=ticket, message=message, detail=_join(None, refused))
 
 
+def _held_for_agents(session: Session, parsed: ParsedMail, ticket: Ticket, settings: InboundSettings, *,
+                     now: datetime) -> Ingested:
+    """Mail from an agent's address that nothing else vouches for: it may be the agent (who answered the
+    general address) or someone using their address. Kept on the ticket as a private note by nobody in
+    particular, with an event saying so; never sent to the customer."""
+    held = session.scalar(select(func.count()).select_from(InboundMail).where(
+        InboundMail.sender == parsed.sender, InboundMail.outcome == "held",
+        InboundMail.received_at > now - timedelta(hours=1))) or 0
+    if held >= settings.max_new_per_hour:
+        return _logged(session, parsed, "rate_limited", now=now,
+                       detail=_kept_text(f"More than {settings.max_new_per_hour} unverified agent mails in an hour.",
+                                         parsed))
+    if Status(ticket.status) is Status.CLOSED:
+        return _logged(session, parsed, "refused", now=now, ticket=ticket,
+                       detail=_kept_text("Unverified agent mail on a closed ticket.", parsed))
+    uploads, refused = _uploads(parsed.files, settings.store)
+    stored = settings.store.save(uploads, now=now) if uploads else []
+    body = _fit(reply_text(parsed.text)) or parsed.clean_subject or parsed.subject or "—"
+    message = tickets.add_message(session, ticket, body=body, author=None, public=False, now=now, channel="email",
+                                  attachments=stored)
+    session.add(TicketEvent(ticket=ticket, actor=None, created_at=now, kind="mail_unverified", field="sender",
+                            old_value=parsed.sender[:255]))
+    _note_refused(session, ticket, refused, now=now)
+    detail = (f"From agent {parsed.sender}, but not sent to their reply address for {ticket.ref} nor vouched for "
+              "by the trusted MTA: held as a private note, not sent to the customer.")
+    return _logged(session, parsed, "held", now=now, ticket=ticket, message=message, detail=_join(detail, refused))
+
+
 def _bounce(session: Session, parsed: ParsedMail, *, now: datetime) -> Ingested:
-    """A mail we sent came back: the notification it was is marked on the ticket's e-mail log."""
-    recipient = parsed.bounced_recipients[0] if parsed.bounced_recipients else None
+    """A mail we sent came back: the notification it was is marked on the ticket's e-mail log, for each
+    recipient whose delivery failed. A report that names no failed recipient (delayed, relayed) marks
+    nothing."""
+    if not parsed.bounced_recipients:
+        return _logged(session, parsed, "bounce", now=now, detail="A delivery report without a failed recipient.")
+    recipient = parsed.bounced_recipients[0]
     for message_id in parsed.bounced_ids:
         row = notifications.record_bounce(session, message_id, recipient=recipient, reason=parsed.bounce_reason,
                                           now=now)
@@ -247,7 +315,8 @@ def _bounce(session: Session, parsed: ParsedMail, *, now: datetime) -> Ingested:
 
 def _unverified_customer(session: Session, parsed: ParsedMail, *, now: datetime) -> User:
     name = parsed.sender_name or parsed.sender.partition("@")[0]
-    user = accounts.create_user(session, email=parsed.sender, name=name[:120], password=None, now=now)
+    name = clean_text(name).replace("=?", "= ?")[:120] or "?"  # a name, never header syntax (person_names)
+    user = accounts.create_user(session, email=parsed.sender, name=name, password=None, now=now)
     user.verified = False
     return user
 
@@ -312,6 +381,11 @@ def _note_refused(session: Session, ticket: Ticket, refused: list[str], *, now: 
     for item in refused:
         session.add(TicketEvent(ticket=ticket, actor=None, created_at=now, kind="attachment_refused",
                                 field="attachment", old_value=item[:255]))
+
+
+def _kept_text(detail: str, parsed: ParsedMail) -> str:
+    """A mail that is not acted on keeps its text in the log, so nothing anyone sent is lost."""
+    return f"{detail}\nSubject: {parsed.subject}\n\n{_fit(parsed.text)}" if parsed.text else detail
 
 
 def _join(detail: str | None, refused: list[str]) -> str | None:

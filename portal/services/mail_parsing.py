@@ -2,6 +2,10 @@
 automatic message (auto-reply, list mail, bounce) that must never open a ticket or trigger a reply.
 
 No database and no Flask: `parse(raw)` only looks at the bytes. `mail_in` decides what to do with the result.
+The sender is read by `mail_headers.read_sender` (strict, see there); a bounce is only a real delivery status
+notification (RFC 3464: `multipart/report; report-type=delivery-status`), and only its recipients whose
+`Action` is `failed` bounced. Anything else sent by a program (an empty envelope sender, a mailer-daemon, an
+auto-reply) is automatic mail: never a ticket, never answered, and never taken for a failed delivery.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage, Message
 from email.policy import default as default_policy
-from email.utils import parseaddr
 from html.parser import HTMLParser
 
+from portal.services.mail_headers import raw_values, read_sender, recipients
 from portal.services.refs import REF_ALPHABET, REF_PREFIX
 from portal.services.scrubbing import Removal, _strip_quotes, _strip_signature
 
@@ -25,7 +29,8 @@ REF_IN_TEXT = re.compile(rf"\b{REF_PREFIX}-[{REF_ALPHABET}]{{4}}-[{REF_ALPHABET}
 # Our notifications' ids (`notify_dispatch.message_id_for`) and other outgoing mail (`mailer.send_email`).
 OWN_MESSAGE_ID = re.compile(r"^<(?:ticket-[^@>]+|[^@>]*\.mesa)@(?P<domain>[^>]+)>$", re.I)
 BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
-LOOP_PRECEDENCE = ("bulk", "junk", "list")
+LOOP_PRECEDENCE = ("bulk", "junk", "list", "auto_reply")
+AUTOREPLY_HEADERS = ("X-Autoreply", "X-Autorespond")
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|rv|res|sv|vs)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
 
 
@@ -42,11 +47,16 @@ class ParsedMail:
     sender_name: str
     subject: str
     text: str
+    # Why the From header cannot be trusted ("" when it can): such a sender is nobody's reply (`mail_in`).
+    sender_problem: str = ""
     refs_in_subject: list[str] = field(default_factory=list)
     referenced_ids: list[str] = field(default_factory=list)  # In-Reply-To first, then References, newest first
     files: list[MailFile] = field(default_factory=list)
     auto_submitted: str = ""
     precedence: str = ""
+    automatic_reason: str = ""  # another sign of a program's mail (an empty envelope sender, X-Autoreply)
+    recipients: list[str] = field(default_factory=list)  # the envelope's and the headers' (mail_headers)
+    authentication_results: list[str] = field(default_factory=list)  # raw, topmost first
     is_bounce: bool = False
     bounced_ids: list[str] = field(default_factory=list)
     bounced_recipients: list[str] = field(default_factory=list)
@@ -54,8 +64,17 @@ class ParsedMail:
 
     @property
     def is_automatic(self) -> bool:
-        """RFC 3834: anything but `Auto-Submitted: no` was sent by a program; bulk and list mail too."""
-        return (self.auto_submitted not in ("", "no")) or self.precedence in LOOP_PRECEDENCE
+        """RFC 3834: anything but `Auto-Submitted: no` was sent by a program; bulk and list mail too, and mail
+        with an empty envelope sender (RFC 5321, 4.5.5: notifications, which must never be answered)."""
+        return bool(self.automatic_detail)
+
+    @property
+    def automatic_detail(self) -> str:
+        if self.auto_submitted not in ("", "no"):
+            return f"Auto-Submitted: {self.auto_submitted}"
+        if self.precedence in LOOP_PRECEDENCE:
+            return f"Precedence: {self.precedence}"
+        return self.automatic_reason
 
     @property
     def clean_subject(self) -> str:
@@ -63,23 +82,31 @@ class ParsedMail:
         return _REPLY_PREFIX.sub("", self.subject).strip()
 
 
-def parse(raw: bytes, *, envelope_sender: str | None = None) -> ParsedMail:
+def parse(raw: bytes, *, envelope_sender: str | None = None, envelope_recipients: tuple[str, ...] = ()) -> ParsedMail:
+    """`envelope_sender` is the SMTP MAIL FROM when the transport knows it; otherwise the Return-Path that the
+    delivering MTA wrote is used, when there is one."""
     message = message_from_bytes(raw, policy=default_policy)
     assert isinstance(message, EmailMessage)
-    name, address = parseaddr(_header(message, "From"))
+    sender = read_sender(message)
     subject = " ".join(_header(message, "Subject").split())
+    if envelope_sender is None and (return_path := raw_values(message, "Return-Path")):
+        envelope_sender = return_path[0]
     parsed = ParsedMail(
         message_id=_message_id(message, raw),
-        sender=address.strip().lower() if "@" in address else "",
-        sender_name=" ".join(name.split())[:120],
+        sender=sender.address,
+        sender_name=sender.name,
+        sender_problem=sender.problem,
         subject=subject[:SUBJECT_MAX],
         text="",
         refs_in_subject=REF_IN_TEXT.findall(subject.upper()),
         referenced_ids=_referenced_ids(message),
         auto_submitted=_header(message, "Auto-Submitted").split(";")[0].strip().lower(),
         precedence=_header(message, "Precedence").strip().lower(),
+        automatic_reason=_automatic_reason(message, sender.address, envelope_sender),
+        recipients=recipients(message, envelope_recipients),
+        authentication_results=raw_values(message, "Authentication-Results"),
     )
-    if _looks_like_bounce(message, parsed.sender, envelope_sender):
+    if _is_delivery_report(message, envelope_sender):
         parsed.is_bounce = True
         parsed.bounced_ids, parsed.bounced_recipients, parsed.bounce_reason = _bounce_details(message)
         return parsed
@@ -139,17 +166,32 @@ def _referenced_ids(message: Message) -> list[str]:
 # ---- Bounces ---------------------------------------------------------------------------------------------
 
 
-def _looks_like_bounce(message: Message, sender: str, envelope_sender: str | None) -> bool:
-    if message.get_content_type() == "multipart/report":
-        return True
+def _is_delivery_report(message: Message, envelope_sender: str | None) -> bool:
+    """RFC 3464: a report of type delivery-status with its machine-readable part. A real one comes with an
+    empty envelope sender; when the sender is known and not empty, it is not one."""
+    if message.get_content_type() != "multipart/report":
+        return False
+    if str(message.get_param("report-type", "", header="content-type")).lower() != "delivery-status":
+        return False
+    if envelope_sender is not None and envelope_sender.strip() not in ("", "<>"):
+        return False
+    return any(part.get_content_type() == "message/delivery-status" for part in message.walk())
+
+
+def _automatic_reason(message: Message, sender: str, envelope_sender: str | None) -> str:
+    if envelope_sender is not None and envelope_sender.strip() in ("", "<>"):
+        return "Empty envelope sender."
+    for name in AUTOREPLY_HEADERS:
+        if message.get(name) is not None:
+            return f"{name} header."
     if sender.partition("@")[0] in BOUNCE_SENDERS:
-        return True
-    return envelope_sender is not None and envelope_sender.strip() in ("", "<>")
+        return f"Sent by {sender}."
+    return ""
 
 
 def _bounce_details(message: Message) -> tuple[list[str], list[str], str]:
-    """The Message-IDs of the mail that bounced (from the returned headers), the addresses that refused it
-    and the server's reason."""
+    """The Message-IDs of the mail that bounced (from the returned headers), the addresses whose delivery
+    failed (`Action: failed`; a delayed or relayed one did not fail) and the server's reason for them."""
     ids: list[str] = []
     reasons: list[str] = []
     addresses: list[str] = []
@@ -158,14 +200,33 @@ def _bounce_details(message: Message) -> tuple[list[str], list[str], str]:
         if content_type in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
             ids += _ids_in(_part_text(part))
         elif content_type == "message/delivery-status":
-            text = _part_text(part)
-            reasons += re.findall(r"^(?:Status|Diagnostic-Code):\s*(.+)$", text, re.M | re.I)
-            addresses += [a.strip().lower() for a in re.findall(r"^Final-Recipient:\s*[^;]*;\s*(\S+)", text,
-                                                                 re.M | re.I)]
-        elif content_type == "text/plain" and not ids:
-            ids += [i for i in re.findall(r"<[^<>\s]+@[^<>\s]+>", _part_text(part)) if OWN_MESSAGE_ID.match(i)]
+            for fields in _recipient_fields(_part_text(part)):
+                if fields.get("action", "").split()[:1] != ["failed"]:
+                    continue
+                recipient = fields.get("final-recipient") or fields.get("original-recipient") or ""
+                address = recipient.partition(";")[2].strip().strip("<>").lower()
+                if address:
+                    addresses.append(address)
+                reasons += [fields[key] for key in ("status", "diagnostic-code") if fields.get(key)]
     unique = list(dict.fromkeys(ids))
     return unique, addresses, "; ".join(r.strip() for r in reasons)[:500]
+
+
+def _recipient_fields(text: str) -> list[dict[str, str]]:
+    """The per-recipient blocks of a message/delivery-status body (RFC 3464, 2.3), as lower-cased field names
+    to values; the first block (per-message fields) is skipped."""
+    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip())
+    result: list[dict[str, str]] = []
+    for block in blocks[1:] if len(blocks) > 1 else blocks:
+        unfolded = re.sub(r"\n[ \t]+", " ", block)
+        fields = {}
+        for line in unfolded.split("\n"):
+            name, colon, value = line.partition(":")
+            if colon:
+                fields.setdefault(name.strip().lower(), value.strip())
+        if "action" in fields:
+            result.append(fields)
+    return result
 
 
 def _ids_in(headers_text: str) -> list[str]:

@@ -18,10 +18,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from portal.errors import N_, Invalid
 from portal.models import User
 from portal.services import accounts
 from portal.services.account_links import AccountLinks
+from portal.services.person_names import check_name
 
 SALT = "mesa.confirm-address"
 
@@ -68,10 +68,8 @@ def confirm(
     """Someone who received the link (`ConfirmationLinks.load` gave its account and values) finishes the sign-up:
     the password and name they type here are the account's from now on, whatever any sign-up typed, and the
     account works. Returns where the sign-up was going."""
-    if not name.strip():
-        raise Invalid(N_("A name is required."), field="name")
+    user.name = check_name(name)
     accounts.set_password(session, user, password, now=now)
-    user.name = name.strip()
     user.locale = locale
     user.verified = True
     next_target = link.get("next")

@@ -9,9 +9,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from portal.models import ROLES
+from portal.services import person_names
 from portal.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 NAME_MAX = 120
@@ -25,10 +26,17 @@ def _required():
     return DataRequired(message=_l("This field is required."))
 
 
+def _one_line_name(form, field) -> None:
+    """Names go into e-mail headers: the rule is `services.person_names`."""
+    if isinstance(field.data, str) and person_names.problem(field.data):
+        raise ValidationError(_l("Write the name on one line, without control characters or “=?”."))
+
+
 def _name_field(label=None):
     return StringField(
         label or _l("Name"),
-        validators=[_required(), Length(max=NAME_MAX, message=_l("Use at most %(max)d characters."))],
+        validators=[_required(), Length(max=NAME_MAX, message=_l("Use at most %(max)d characters.")),
+                    _one_line_name],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
 

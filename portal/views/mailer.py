@@ -70,19 +70,19 @@ def send_email(user: User, template: str, **context: object) -> bool:
     action that triggered the mail has already been saved and the person should not see an error page."""
     language = recipient_language(user)
     rendered = render_email(template, language, user=user, **context)
-    message = mail.build_message(
-        to=user.email,
-        to_name=user.name,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        language=rendered.language,
-        settings=settings(),
-    )
-    # An id incoming mail recognises as ours (services.mail_parsing.OWN_MESSAGE_ID): a loop, never a ticket.
-    del message["Message-ID"]
-    message["Message-ID"] = make_msgid(idstring="mesa", domain=settings().domain)
     try:
+        message = mail.build_message(
+            to=user.email,
+            to_name=user.name,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            language=rendered.language,
+            settings=settings(),
+        )
+        # An id incoming mail recognises as ours (services.mail_parsing.OWN_MESSAGE_ID): a loop, never a ticket.
+        del message["Message-ID"]
+        message["Message-ID"] = make_msgid(idstring="mesa", domain=settings().domain)
         mail.send(message, settings())
     except mail.MailError:
         log.exception("Could not send the %r e-mail to user %s", template, user.id)

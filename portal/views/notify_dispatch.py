@@ -28,6 +28,8 @@ from portal.clock import utcnow
 from portal.markdown_render import render_markdown
 from portal.models import Message, Notification
 from portal.services import mail, notifications, satisfaction
+from portal.services.mail_headers import parse_mailbox
+from portal.services.reply_addresses import ReplyAddresses
 from portal.services.ticket_links import TicketLinks
 from portal.status import customer_status
 from portal.views.mailer import absolute_url, render_email, settings
@@ -72,6 +74,11 @@ def _send_what_the_request_queued(response: Response) -> Response:
         except Exception:
             log.exception("Dispatching notifications failed; `flask mail flush` will retry them")
     return response
+
+
+def reply_addresses(support: str | None = None) -> ReplyAddresses:
+    address = parse_mailbox(support or str(current_app.config.get("MAIL_REPLY_TO") or settings().mail_from)).address
+    return ReplyAddresses(str(current_app.config["SECRET_KEY"]), address)
 
 
 def ticket_links() -> TicketLinks:
@@ -171,9 +178,14 @@ def build(session, row: Notification, mail_settings: mail.MailSettings):
     # The receipt of a mailed-in ticket answers that mail automatically (RFC 3834); replies come back to the
     # support mailbox and thread by the reference in the subject and by In-Reply-To (services.mail_in).
     answered_mail = row.kind == "ticket_created" and row.ticket.channel == "email"
+    support = str(current_app.config.get("MAIL_REPLY_TO") or mail_settings.mail_from)
     headers = {"Auto-Submitted": "auto-replied" if answered_mail else "auto-generated",
                "X-Mesa-Ticket": row.ticket.ref,
-               "Reply-To": str(current_app.config.get("MAIL_REPLY_TO") or mail_settings.mail_from)}
+               "Reply-To": support}
+    if row.kind.startswith("agent_") and row.recipient is not None and row.recipient.is_agent:
+        # The agent's own reply address for this ticket: answering this mail is what makes their mail a
+        # public reply (services.reply_addresses); a From line alone is not.
+        headers["Reply-To"] = reply_addresses(support).for_agent(row.recipient.id, row.ticket.ref)
     if row.kind != "ticket_created":
         headers.update({"In-Reply-To": root, "References": root})
     message = mail.build_message(

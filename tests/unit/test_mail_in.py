@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -13,7 +14,9 @@ from portal.clock import utcnow
 from portal.errors import InvalidTransition
 from portal.models import InboundMail, Ticket
 from portal.services import mail_in
+from portal.services.mail_headers import parse_mailbox
 from portal.services.mail_parsing import html_to_text, parse, reply_text
+from portal.services.reply_addresses import ReplyAddresses
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "mail"
 
@@ -75,10 +78,11 @@ def test_a_dsn_names_the_bounced_message_recipient_and_reason():
     assert parsed.bounce_reason.startswith("5.1.1; smtp; 550 5.1.1")
 
 
-def test_mailer_daemon_and_an_empty_envelope_sender_are_bounces():
-    assert parse(_raw(From="MAILER-DAEMON@mx.example.net")).is_bounce
-    assert parse(_raw(), envelope_sender="").is_bounce
-    assert not parse(_raw(), envelope_sender="carol@example.net").is_bounce
+def test_only_a_delivery_status_notification_is_a_bounce_other_program_mail_is_automatic():
+    for parsed in (parse(_raw(From="MAILER-DAEMON@mx.example.net")), parse(_raw(), envelope_sender=""),
+                   parse(_raw(Return_Path="<>")), parse(_raw(X_Autoreply="yes"))):
+        assert parsed.is_automatic and not parsed.is_bounce
+    assert not parse(_raw(), envelope_sender="carol@example.net").is_automatic
 
 
 # ---- The service -----------------------------------------------------------------------------------------
@@ -109,7 +113,8 @@ def test_the_hourly_limit_counts_only_the_last_hour(db, settings, app):
 
 def test_an_agent_mailing_into_a_closed_ticket_is_refused_and_logged(db, settings, make, agnes):
     closed = make.ticket(status="closed")
-    raw = _raw(From="agnes@example.com", Subject=f"Re: [{closed.ref}]", Message_ID="<late@example.com>")
+    raw = _raw(From="agnes@example.com", Subject=f"Re: [{closed.ref}]", Message_ID="<late@example.com>",
+               To=settings.reply_addresses.for_agent(agnes.id, closed.ref))
     with pytest.raises(InvalidTransition) as refused:
         mail_in.ingest(db, raw, settings=settings, now=utcnow())
     db.rollback()
@@ -128,3 +133,64 @@ def test_a_message_longer_than_the_portal_takes_is_cut_not_lost(db, settings):
     body = result.ticket.messages[0].body
     assert result.outcome == "created" and body.startswith("word word") and body.endswith("…")
     assert len(body) <= 50_000
+
+
+# ---- Reading the sender strictly (mail_headers) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "address", "name"), [
+    ("Carol Newcomer <carol@example.net>", "carol@example.net", "Carol Newcomer"),
+    ('"Doe, John" <John@Example.com>', "john@example.com", "Doe, John"),
+    ("=?utf-8?q?Jos=C3=A9?= <jose@example.es>", "jose@example.es", "José"),
+    ("Dr. Who <who@example.org>", "who@example.org", "Dr. Who"),
+    ("carol@example.net (Carol)", "carol@example.net", ""),
+    ('"carol@example.net" <carol@example.net>', "carol@example.net", ""),  # Outlook's habit: no name, no doubt
+])
+def test_an_unambiguous_from_gives_its_one_address_and_name(value, address, name):
+    sender = parse_mailbox(value)
+    assert (sender.address, sender.name, sender.trusted) == (address, name, True)
+
+
+@pytest.mark.parametrize(("value", "address"), [
+    ("alice@example.com <mallory@evil.example>", "mallory@evil.example"),
+    ("alice@example.com)<mallory@evil.example>", "mallory@evil.example"),
+    ('"alice@example.com" <mallory@evil.example>', "mallory@evil.example"),
+    ("=?utf-8?q?alice=40example=2Ecom?= <mallory@evil.example>", "mallory@evil.example"),
+    ("=?utf-8?q?alice=40example=2Ecom?=", ""),
+    ("alice@example.com, mallory@evil.example", ""),
+    ("<alice@example.com> <mallory@evil.example>", ""),
+    ("Alice <alice@example.com> trailing", ""),
+    ('x <"alice@example.com"@evil.example>', ""),
+    ("alice@[127.0.0.1]", ""),
+    ("alice@example.com\x00", ""),
+])
+def test_an_ambiguous_from_is_never_trusted_and_only_the_angle_address_is_kept(value, address):
+    sender = parse_mailbox(value)
+    assert not sender.trusted and sender.problem
+    assert sender.address == address and "alice" not in sender.name
+
+
+def test_two_from_headers_name_no_sender():
+    raw = _raw(From="alice@example.com").replace(b"From:", b"From: mallory@evil.example\nFrom:", 1)
+    parsed = parse(raw)
+    assert parsed.sender == "" and parsed.sender_problem == "2 From headers"
+
+
+def test_a_reply_address_names_one_agent_and_one_ticket():
+    addresses = ReplyAddresses("secret", "support@mesa.example")
+    address = addresses.for_agent(7, "MSA-2345-6789")
+    assert re.fullmatch(r"support\+a7-msa-2345-6789-[a-z2-7]{16}@mesa\.example", address)
+    assert addresses.verifies([f"Support <{address.upper()}>"], agent_id=7, ref="MSA-2345-6789")
+    assert not addresses.verifies([address], agent_id=8, ref="MSA-2345-6789")
+    assert not addresses.verifies([address], agent_id=7, ref="MSA-2345-678A")
+    assert not ReplyAddresses("other", "support@mesa.example").verifies([address], agent_id=7, ref="MSA-2345-6789")
+
+
+@pytest.mark.parametrize(("action", "failed"), [("failed", ["gone@example.com"]), ("delayed", []),
+                                                  ("delivered", []), ("relayed", [])])
+def test_only_recipients_whose_action_is_failed_bounced(action, failed):
+    raw = (SAMPLES / "bounce_dsn.eml").read_text().replace("{message_id}", "<ticket-MSA-2345-6789@mesa.example>")
+    raw = raw.replace("{recipient}", "gone@example.com").replace("{ref}", "MSA-2345-6789").replace("{n}", "1")
+    parsed = parse(raw.replace("Action: failed", f"Action: {action}").encode(), envelope_sender="")
+    assert parsed.is_bounce and parsed.bounced_recipients == failed
+    assert not parse(raw.encode(), envelope_sender="someone@example.net").is_bounce  # a DSN has no sender

@@ -39,10 +39,10 @@ def _free_port() -> int:
 def mail(*, sender: str = "Carol Newcomer <carol@example.net>", subject: str = "The printer does not print",
          body: str | None = "It says paper jam but there is no paper in it.", message_id: str | None = None,
          in_reply_to: str | None = None, headers: dict[str, str] | None = None, html: str | None = None,
-         attachments: tuple[tuple[str, bytes], ...] = ()) -> bytes:
+         attachments: tuple[tuple[str, bytes], ...] = (), to: str = f"Mesa Support <{SUPPORT}>") -> bytes:
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = f"Mesa Support <{SUPPORT}>"
+    message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate()
     message["Message-ID"] = message_id or make_msgid(domain="example.net")
@@ -242,10 +242,19 @@ def test_a_reply_from_someone_in_copy_threads_under_their_name(deliver, db, make
     assert tickets_of(db, "dave@example.org") == []
 
 
-def test_an_agent_reply_by_mail_is_a_public_agent_reply(deliver, db, make, alice, agnes):
-    ticket = make.ticket(requester=alice, subject="VPN drops", status="open", assignee=agnes)
+def test_an_agent_reply_by_mail_is_a_public_agent_reply(deliver, app, db, make, alice, agnes):
+    from portal.services import agent_notifications
 
-    deliver(mail(sender="agnes@example.com", subject=f"Re: [{ticket.ref}] VPN drops",
+    ticket = make.ticket(requester=alice, subject="VPN drops", status="open", assignee=agnes)
+    agent_notifications.set_email_kinds(db, agnes, ["customer_reply"])
+    db.commit()
+    deliver(mail(sender="alice@example.com", subject=f"Re: [{ticket.ref}] VPN drops", body="Still dropping."))
+    [notice] = [m for m in outbox(app) if m["To"].addresses[0].addr_spec == agnes.email]
+    reply_to = notice["Reply-To"].addresses[0].addr_spec
+    assert reply_to.startswith("support+") and reply_to.endswith("@mesa.example")  # the agent's own, per ticket
+
+    # Agnes answers the notification from her mail client: the reply goes to that address.
+    deliver(mail(sender="agnes@example.com", subject=f"Re: [{ticket.ref}] VPN drops", to=reply_to,
                  body="Please update the client to version 5.\n\n-- \nAgnes, Mesa support"))
 
     reply = db.scalar(select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id.desc()))
