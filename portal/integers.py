@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 
 DB_INT_MAX = 2**31 - 1  # PostgreSQL INTEGER
-_DIGITS = re.compile(r"[0-9]{1,10}")  # ten digits hold DB_INT_MAX; more can never be in range
+# A number as numbers are written: no sign, no spaces, no leading zero; ten digits hold DB_INT_MAX.
+_DIGITS = re.compile(r"0|[1-9][0-9]{0,9}")
 
 
 def whole_number(value: object, *, minimum: int = 0, maximum: int = DB_INT_MAX) -> int | None:
     """`value` (text, or an int from JSON or a form) as an int in minimum..maximum, or None when it is anything
-    else: empty, signed, spaced, non-ASCII digits, a bool, a float, or out of range."""
+    else: empty, signed, spaced, zero-padded, non-ASCII digits, a bool, a float, or out of range."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

@@ -36,6 +36,7 @@ CURSOR_MAX = 200
 IDEMPOTENCY_KEY_MAX = 255
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 UNCHANGED = object()  # a field the caller did not send
+CUSTOMER_WORDS = {"new": "open", "on_hold": "open"}
 
 
 # ---- Lists ------------------------------------------------------------------------------------------------
@@ -98,10 +99,11 @@ def _visible(query, filters: TicketFilters, actor: User):
             raise NotAllowed(N_("Only agents can filter by assignee, group or tag."))
         query = query.where(Ticket.requester_id == actor.id)
         if filters.statuses:
-            unknown = [s for s in filters.statuses if s not in CUSTOMER_FILTERS]
-            if unknown:
+            # Customers see new and on hold as open (the answers say so): filtering by them means open.
+            words = [CUSTOMER_WORDS.get(s, s) for s in filters.statuses]
+            if any(word not in CUSTOMER_FILTERS for word in words):
                 raise Invalid(N_("Choose one of the statuses offered."), field="status")
-            covered = [core for word in filters.statuses for core in CUSTOMER_FILTERS[word]]
+            covered = [core for word in words for core in CUSTOMER_FILTERS[word]]
             query = query.where(Ticket.status.in_(covered))
         return query
     if filters.statuses:

@@ -255,7 +255,7 @@ def list_tickets() -> Response:
         raise Invalid(N_("Query parameters cannot contain NUL characters."), field="query")
     updated_since = args.get("updated_since")
     filters = api_tickets.TicketFilters(
-        statuses=tuple(s.strip() for s in args.get("status", "").split(",") if s.strip()),
+        statuses=tuple(s.strip() for s in args["status"].split(",")) if "status" in args else (),
         priority=args.get("priority"), assignee=args.get("assignee"), group=args.get("group"), tag=args.get("tag"),
         updated_since=api_tickets.parse_timestamp(updated_since, name="updated_since") if updated_since else None,
         sort=args.get("sort", "-updated_at"),
@@ -384,7 +384,7 @@ def _message_input() -> tuple[dict, list[Upload]]:
         data["public"] = form["public"].strip().lower() in ("true", "1", "yes", "on")
     if form.get("submit_as"):
         data["submit_as"] = form["submit_as"]
-    if form.get("version"):
+    if "version" in form:
         data["version"] = whole_number(form["version"])
         if data["version"] is None:
             raise Invalid(N_("%(field)s must be a whole number."), field="version")
