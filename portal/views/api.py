@@ -159,7 +159,7 @@ def _integer(data: dict, name: str, *, required: bool = False) -> int | None:
     value = data.get(name)
     if value is None and not required:
         return None
-    if whole_number(value) is None or not isinstance(value, int):
+    if not isinstance(value, int) or whole_number(value) is None:  # whole_number refuses bools and the range
         raise Invalid(N_("%(field)s must be a whole number."), field=name)
     return value
 
@@ -176,8 +176,6 @@ def _optional_id(data: dict, name: str) -> object:
     if name not in data:
         return api_tickets.UNCHANGED
     return None if data[name] is None else _integer(data, name, required=True)
-
-
 
 
 def _store() -> AttachmentStore:
