@@ -45,3 +45,9 @@ class LimitExceeded(DomainError):
 
 class Invalid(DomainError):
     status_code = 422
+
+
+class Malformed(DomainError):
+    """The request itself cannot be read: a body that is not JSON, or nested or sized past our bounds."""
+
+    status_code = 400

@@ -139,6 +139,17 @@ class PortalRequest(Request):
     found in a catalog loaded once per language: Flask-WTF loads it from disk on every request that builds a
     form, a twentieth of the workspace's time."""
 
+    @property
+    def max_content_length(self) -> int | None:
+        """JSON bodies are limited further than uploads (views/input_bounds.py)."""
+        from portal.views.input_bounds import body_limit
+
+        return body_limit(Request.max_content_length.fget(self), is_json=self.is_json)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        Request.max_content_length.fset(self, value)
+
     def __getattr__(self, name: str) -> object:
         if name != "wtforms_translations":
             raise AttributeError(name)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.errors import N_, DomainError, Invalid, NotFound
+from portal.integers import whole_number
 from portal.models import (
     PRIORITIES,
     Attachment,
@@ -181,7 +182,7 @@ def bulk(session: Session, refs: Sequence[str], action: str, value: str, *, acto
         selectinload(Ticket.tags), selectinload(Ticket.assignee), selectinload(Ticket.requester))))
     assignee = None
     if action == "assign" and value not in ("", "none"):
-        assignee = actor if value == "me" else session.get(User, int(value) if value.isdigit() else 0)
+        assignee = actor if value == "me" else session.get(User, whole_number(value) or 0)
         if assignee is None:
             raise Invalid(N_("Choose one of the agents offered."), field="assignee")
     changed, refused = [], []

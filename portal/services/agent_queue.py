@@ -22,6 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from portal.errors import N_, Invalid
+from portal.integers import is_id, whole_number
 from portal.models import (
     CHANNELS,
     PRIORITIES,
@@ -146,9 +147,9 @@ def parse_filters(args: Mapping[str, str], *, today: date) -> Filters:
             raise Invalid(N_("That date range ends before it starts: swap the two dates."), field=last)
     return Filters(
         status=args.get("status", ""), priority=args.get("priority", ""),
-        group=group if group == "none" or group.isdigit() else "", assignee=args.get("assignee", ""),
+        group=group if group == "none" or is_id(group) else "", assignee=args.get("assignee", ""),
         tag=args.get("tag", "").strip(), channel=args.get("channel", ""), language=args.get("language", ""),
-        text=args.get("q", ""), category=int(category) if category.isdigit() else None,
+        text=args.get("q", ""), category=whole_number(category, minimum=1),
         scope="mine" if args.get("scope") == "mine" else "",
         rating=_choice(args, "rating", RATINGS), sla=_choice(args, "sla", SLA_STATES),
         measure=_choice(args, "measure", MEASURE_LABELS), **days,
@@ -274,7 +275,7 @@ def view_spec(view: str, agent: User, *, now: datetime) -> tuple[tuple[str, ...]
         return OPEN_STATUSES, []
     if view == "all":
         return ALL_STATUSES, []
-    if view.startswith("group:") and view[6:].isdigit():
+    if view.startswith("group:") and is_id(view[6:]):
         return OPEN_STATUSES, [Ticket.group_id == int(view[6:])]
     raise Invalid(N_("Choose one of the queues offered."), field="view")
 
@@ -290,7 +291,7 @@ def filter_conditions(filters: Filters, agent: User, *, now: datetime) -> list[C
         conditions.append(Ticket.priority == filters.priority)
     if filters.group == "none":
         conditions.append(Ticket.group_id.is_(None))
-    elif filters.group.isdigit():
+    elif is_id(filters.group):
         conditions.append(Ticket.group_id == int(filters.group))
     if filters.category is not None:
         conditions.append(Ticket.category_id == filters.category)
@@ -300,7 +301,7 @@ def filter_conditions(filters: Filters, agent: User, *, now: datetime) -> list[C
         conditions.append(Ticket.assignee_id == agent.id)
     elif filters.assignee == "none":
         conditions.append(Ticket.assignee_id.is_(None))
-    elif filters.assignee.isdigit():
+    elif is_id(filters.assignee):
         conditions.append(Ticket.assignee_id == int(filters.assignee))
     if filters.tag:
         conditions.append(exists().where(TicketTag.ticket_id == Ticket.id, TicketTag.tag == filters.tag.lower()))
@@ -449,7 +450,10 @@ def encode_cursor(ticket: Ticket | QueueRow, sort: str) -> str:
 def _decode_cursor(cursor: str) -> tuple[int, datetime | None, int] | None:
     try:
         segment, text, ident = cursor.split("~")
-        return int(segment), datetime.fromisoformat(text) if text else None, int(ident)
+        number = whole_number(ident, minimum=1)
+        if number is None:
+            return None
+        return int(segment), datetime.fromisoformat(text) if text else None, number
     except (ValueError, TypeError):
         return None
 

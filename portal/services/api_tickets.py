@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.errors import N_, Invalid, NotAllowed, NotFound
+from portal.integers import whole_number
 from portal.models import (
     PRIORITIES,
     ApiToken,
@@ -44,9 +45,11 @@ AGENT_ACTIONS = {"take": None, "set_open": "open", "set_pending": "pending", "se
                  "solve": "solved"}
 CUSTOMER_ACTIONS = ("reopen", "confirm")
 MAX_TAGS = 20
+CURSOR_MAX = 200
 IDEMPOTENCY_KEY_MAX = 255
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 UNCHANGED = object()  # a field the caller did not send
+CUSTOMER_WORDS = {"new": "open", "on_hold": "open"}
 
 
 # ---- Lists ------------------------------------------------------------------------------------------------
@@ -110,10 +113,11 @@ def _visible(query, filters: TicketFilters, actor: User):
             raise NotAllowed(N_("Only agents can filter by assignee, group or tag."))
         query = query.where(Ticket.requester_id == actor.id)
         if filters.statuses:
-            unknown = [s for s in filters.statuses if s not in CUSTOMER_FILTERS]
-            if unknown:
+            # Customers see new and on hold as open (the answers say so): filtering by them means open.
+            words = [CUSTOMER_WORDS.get(s, s) for s in filters.statuses]
+            if any(word not in CUSTOMER_FILTERS for word in words):
                 raise Invalid(N_("Choose one of the statuses offered."), field="status")
-            covered = [core for word in filters.statuses for core in CUSTOMER_FILTERS[word]]
+            covered = [core for word in words for core in CUSTOMER_FILTERS[word]]
             query = query.where(Ticket.status.in_(covered))
         return query
     if filters.statuses:
@@ -136,9 +140,10 @@ def _visible(query, filters: TicketFilters, actor: User):
 
 
 def _number(value: str, name: str) -> int:
-    if not value.isdigit() or len(value) > 18:
+    number = whole_number(value)
+    if number is None:
         raise Invalid(N_("%(field)s must be a number, me or none."), field=name)
-    return int(value)
+    return number
 
 
 def encode_cursor(ticket: Ticket, sort: str) -> str:
@@ -149,9 +154,11 @@ def encode_cursor(ticket: Ticket, sort: str) -> str:
 def decode_cursor(cursor: str, sort: str) -> tuple[datetime, int]:
     """The position a cursor names; a cursor from another sort order or a damaged one is refused."""
     try:
+        if len(cursor) > CURSOR_MAX:  # ours are about 60 characters; a long one could nest JSON deeply
+            raise ValueError(cursor)
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_sort, updated_at, ticket_id = json.loads(raw)
-        if cursor_sort != sort or not isinstance(ticket_id, int):
+        if cursor_sort != sort or whole_number(ticket_id, minimum=1) is None or not isinstance(ticket_id, int):
             raise ValueError(cursor_sort)
         return datetime.fromisoformat(updated_at), ticket_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, or_, select
 
 from portal.errors import N_, Invalid
+from portal.integers import whole_number
 from portal.models import (
     CHANNELS,
     PRIORITIES,
@@ -77,9 +78,9 @@ def parse_period(preset: str | None, first: str | None, last: str | None, *, now
     today = now.date()
     preset = (preset or "").strip() or ("custom" if (first or last) else "30")
     if preset != "custom":
-        if not preset.isdigit() or int(preset) not in PRESETS:
+        days = whole_number(preset)
+        if days not in PRESETS:
             raise Invalid(N_("Choose the last 7, 30 or 90 days, or custom dates."), field="period")
-        days = int(preset)
         return Period(today - timedelta(days=days - 1), today, days)
     try:
         start_day, end_day = date.fromisoformat((first or "").strip()), date.fromisoformat((last or "").strip())
@@ -117,9 +118,10 @@ def parse_filters(args: Mapping[str, str]) -> ReportFilters:
         text = (args.get(name) or "").strip()
         if not text:
             return None
-        if not text.isdigit():
+        number = whole_number(text)
+        if number is None:
             raise Invalid(N_("Choose one of the values offered."), field=name)
-        return int(text)
+        return number
 
     channel, priority = (args.get("channel") or "").strip(), (args.get("priority") or "").strip()
     language = (args.get("language") or "").strip()

@@ -6,8 +6,9 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.views import auth, errors, main, security
+    from portal.views import auth, errors, input_bounds, main, security
 
+    input_bounds.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     _template_helpers(app)

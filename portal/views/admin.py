@@ -16,6 +16,7 @@ from portal.views.access import admin_required
 from portal.views.account_forms import ROLE_LABELS, AdminCreateUserForm, ConfirmForm, RoleForm
 from portal.views.auth import send_reset_link
 from portal.views.htmx import is_htmx, vary_on_htmx
+from portal.views.input_bounds import query_int
 from portal.views.safe_redirect import local_target
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -35,7 +36,7 @@ def index() -> str:
 def users() -> str | Response:
     search = request.args.get("q", "")[:254]
     role = request.args.get("role") if request.args.get("role") in ROLES else None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = query_int("page", 1)
     people, total = accounts.list_users(db_session(), search=search, role=role, limit=PAGE_SIZE,
                                         offset=(page - 1) * PAGE_SIZE, actor=current_user)
     context = {

@@ -8,11 +8,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Optional
 
 from portal.errors import DomainError
 from portal.extensions import db_session
+from portal.integers import whole_number
 from portal.models import (
     FIELD_KINDS,
     BusinessCalendar,
@@ -29,6 +30,7 @@ from portal.services import support_admin as admin
 from portal.status import Status
 from portal.views.access import admin_required
 from portal.views.errors import translate_domain_message
+from portal.views.forms import WholeNumberField
 
 bp = Blueprint("admin_support", __name__, url_prefix="/admin")
 
@@ -50,7 +52,7 @@ class GroupForm(FlaskForm):
 
 class AgentForm(FlaskForm):
     skills = StringField(_l("Skills"))
-    capacity = IntegerField(_l("Capacity"), validators=[Optional()])
+    capacity = WholeNumberField(_l("Capacity"), validators=[Optional()])
     available = BooleanField(_l("Available"))
 
 
@@ -64,7 +66,7 @@ class CategoryForm(FlaskForm):
     name_es = StringField(_l("Name (Spanish)"))
     group_id = SelectField(_l("Group"), choices=[], validate_choice=False)
     skill = StringField(_l("Skill needed"))
-    position = IntegerField(_l("Position"), validators=[Optional()])
+    position = WholeNumberField(_l("Position"), validators=[Optional()])
     active = BooleanField(_l("Offered to customers"), default=True)
 
 
@@ -80,9 +82,9 @@ class FieldForm(FlaskForm):
 class PolicyForm(FlaskForm):
     priority = SelectField(_l("Priority"), choices=[SelectChoice(k, v) for k, v in PRIORITY_LABELS.items()])
     plan = SelectField(_l("Plan"), choices=[SelectChoice(k, v) for k, v in PLAN_LABELS.items()])
-    first_reply = IntegerField(_l("First reply (minutes)"), validators=[Optional()])
-    next_reply = IntegerField(_l("Next reply (minutes)"), validators=[Optional()])
-    resolution = IntegerField(_l("Resolution (minutes)"), validators=[Optional()])
+    first_reply = WholeNumberField(_l("First reply (minutes)"), validators=[Optional()])
+    next_reply = WholeNumberField(_l("Next reply (minutes)"), validators=[Optional()])
+    resolution = WholeNumberField(_l("Resolution (minutes)"), validators=[Optional()])
     business_hours = BooleanField(_l("Count business hours only"))
     calendar_id = SelectField(_l("Calendar"), choices=[], validate_choice=False)
 
@@ -101,7 +103,7 @@ def _me() -> User:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return whole_number(value)
 
 
 def _done(endpoint: str, message: str, **values: object) -> Response:
@@ -154,7 +156,7 @@ def group(group_id: int) -> Response | tuple[str, int]:
         try:
             admin.save_group(session, found, name=form.name.data, tier=_int(form.tier.data), skills=form.skills.data,
                              auto_assign=form.auto_assign.data, guided=form.guided.data, actor=_me())
-            ids = [int(i) for i in request.form.getlist("members") if i.isdigit()]
+            ids = [n for n in map(whole_number, request.form.getlist("members")) if n is not None]
             admin.set_members(session, found, ids, actor=_me())
             return _done("admin_support.groups", _("Group %(name)s saved.", name=found.name))
         except DomainError as exc:

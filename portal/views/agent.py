@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 from portal.clock import utcnow
 from portal.errors import Conflict, DomainError, Invalid
 from portal.extensions import db_session, desk_lists, remembered_url_for, request_translations
+from portal.integers import whole_number
 from portal.markdown_render import render_markdown
 from portal.models import PRIORITIES, AgentNotification, CannedResponse, Group, User
 from portal.search import QueryTooLong
@@ -351,10 +352,10 @@ def messages(ref: str) -> Response | tuple[str, int]:
 
 def _apply_canned_extras(ticket, canned_id: str | None) -> None:
     """A canned response used in this message also sets its priority and tags."""
-    if not canned_id or not canned_id.isdigit():
+    if whole_number(canned_id, minimum=1) is None:
         return
     session, me, now = db_session(), _me(), utcnow()
-    response = canned.get_usable(session, int(canned_id), me)
+    response = canned.get_usable(session, int(str(canned_id)), me)
     if response.set_priority:
         agent_desk.set_priority(session, ticket, response.set_priority, actor=me, now=now)
     for tag in response.add_tags or []:
@@ -366,7 +367,7 @@ def _composer_step(ticket, form: ComposerForm, action: str) -> Response | tuple[
     body = form.body.data or ""
     if action == "preview":
         extra["preview"] = render_markdown(body, lang=ticket.language) if body.strip() else ""
-    elif action == "canned" and (form.canned.data or "").isdigit():
+    elif action == "canned" and whole_number(form.canned.data, minimum=1) is not None:
         response = canned.get_usable(db_session(), int(form.canned.data), _me())
         text = canned.render(response, ticket, _me())
         form.body.data = f"{body.rstrip()}\n\n{text}".lstrip() if body.strip() else text
@@ -385,6 +386,12 @@ def _composer_step(ticket, form: ComposerForm, action: str) -> Response | tuple[
     if is_htmx():
         return vary_on_htmx(Response(render_template("agent/_composer.html", **context)))
     return vary_on_htmx(Response(render_template("agent/workspace.html", **context)))
+
+
+def _row(model: type, value: str):
+    """The row a side-panel value names, or None (nobody) for anything that is not an id."""
+    ident = whole_number(value, minimum=1)
+    return None if ident is None else db_session().get(model, ident)
 
 
 def _article_hits(query: str, language: str) -> list:
@@ -408,10 +415,10 @@ def fields(ref: str) -> Response | tuple[str, int]:
     version = form.version.data
     try:
         if name == "assignee":
-            assignee = session.get(User, int(value)) if value.isdigit() else None
+            assignee = _row(User, value)
             agent_desk.assign(session, ticket, assignee, actor=me, now=now, expected_version=version)
         elif name == "group":
-            group = session.get(Group, int(value)) if value.isdigit() else None
+            group = _row(Group, value)
             agent_desk.set_group(session, ticket, group, actor=me, now=now, expected_version=version)
         elif name == "priority":
             agent_desk.set_priority(session, ticket, value, actor=me, now=now, expected_version=version)
@@ -421,7 +428,7 @@ def fields(ref: str) -> Response | tuple[str, int]:
             agent_desk.remove_tag(session, ticket, value, actor=me, now=now, expected_version=version)
         elif name == "status":
             tickets.set_status(session, ticket, value, actor=me, now=now, expected_version=version)
-        elif name.startswith("field:") and name[6:].isdigit():
+        elif name.startswith("field:") and whole_number(name[6:], minimum=1) is not None:
             agent_desk.set_field_value(session, ticket, int(name[6:]), value, actor=me, now=now,
                                        expected_version=version)
         else:

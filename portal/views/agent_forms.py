@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     MultipleFileField,
     SelectChoice,
     SelectField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.services.tickets import BODY_MAX
+from portal.views.forms import WholeNumberField
 
 VISIBILITY_CHOICES = [SelectChoice("public", _l("Public reply")), SelectChoice("private", _l("Private note"))]
 SUBMIT_CHOICES = [SelectChoice("", _l("Keep status")), SelectChoice("open", _l("Open")),
@@ -32,7 +32,7 @@ class ComposerForm(FlaskForm):
     body = TextAreaField(_l("Message"), validators=[Optional(), Length(max=BODY_MAX)])
     visibility = SelectField(_l("Visibility"), choices=VISIBILITY_CHOICES, default="public")
     submit_as = SelectField(_l("Submit as"), choices=SUBMIT_CHOICES, default="", validate_choice=False)
-    version = IntegerField(validators=[Optional()])
+    version = WholeNumberField(validators=[Optional()])
     canned = SelectField(_l("Canned response"), choices=[], validate_choice=False, coerce=str)
     canned_id = HiddenField()
     article_query = StringField(_l("Search the knowledge base"), validators=[Optional(), Length(max=200)])
@@ -40,7 +40,7 @@ class ComposerForm(FlaskForm):
 
 
 class VersionForm(FlaskForm):
-    version = IntegerField(validators=[Optional()])
+    version = WholeNumberField(validators=[Optional()])
 
 
 class FieldForm(FlaskForm):
@@ -48,7 +48,7 @@ class FieldForm(FlaskForm):
 
     field = HiddenField(validators=[DataRequired()])
     value = StringField(validators=[Optional(), Length(max=2000)])
-    version = IntegerField(validators=[Optional()])
+    version = WholeNumberField(validators=[Optional()])
 
 
 class PrefsForm(FlaskForm):

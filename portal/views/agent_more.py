@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 from portal.clock import utcnow
 from portal.errors import DomainError
 from portal.extensions import db_session
+from portal.integers import whole_number
 from portal.models import CannedResponse, User
 from portal.services import agent_desk, agent_notifications, assignment_rules, canned, tickets
 from portal.views.access import agent_required
@@ -55,11 +56,11 @@ def presence(ref: str) -> str:
     others = agent_desk.touch_presence(session, ticket, me, typing=request.form.get("typing") == "1", now=now)
     agent_notifications.mark_read(session, me, now=now, ticket=ticket)
     session.commit()
-    seen = request.form.get("seen_version", "")
-    changed = seen.isdigit() and int(seen) != ticket.version
+    seen = whole_number(request.form.get("seen_version"))
+    changed = seen is not None and seen != ticket.version
     latest = agent_desk.latest_change(session, ticket) if changed else None
     return render_template("agent/_presence.html", ticket=ticket, others=others, changed=changed, latest=latest,
-                           seen_version=seen if seen.isdigit() else ticket.version)
+                           seen_version=ticket.version if seen is None else seen)
 
 
 # ---- Notifications -----------------------------------------------------------------------------------------

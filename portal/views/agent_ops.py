@@ -16,17 +16,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from portal.clock import utcnow
 from portal.errors import DomainError
 from portal.extensions import db_session, desk_lists
+from portal.integers import whole_number
 from portal.models import User
 from portal.services import assignment, custom_statuses, escalation, problems, sla, tickets
 from portal.status import Action, can
 from portal.views.access import agent_required
 from portal.views.errors import translate_domain_message
+from portal.views.forms import WholeNumberField
 from portal.views.htmx import is_htmx, vary_on_htmx
 from portal.views.safe_redirect import local_target
 
@@ -34,7 +36,7 @@ bp = Blueprint("agent_ops", __name__, url_prefix="/agent")
 
 
 class VersionedForm(FlaskForm):
-    version = IntegerField(validators=[Optional()])
+    version = WholeNumberField(validators=[Optional()])
 
 
 class TierForm(VersionedForm):
@@ -227,7 +229,7 @@ def custom_status(ref: str) -> Response | tuple[str, int]:
     form.validate()
     value = request.form.get("custom_status", "")
     try:
-        custom_statuses.set_for(db_session(), ticket, int(value) if value.isdigit() else None, actor=_me(),
+        custom_statuses.set_for(db_session(), ticket, whole_number(value, minimum=1), actor=_me(),
                                 now=utcnow(), expected_version=form.version.data)
     except DomainError as exc:
         return _refused(ticket, exc)

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from portal.clock import utcnow
 from portal.errors import DomainError
 from portal.extensions import db_session
+from portal.integers import whole_number
 from portal.models import User
 from portal.services import categories, phone_tickets
 from portal.services.tickets import BODY_MAX, SUBJECT_MAX
@@ -140,10 +141,7 @@ def _show_error(form: PhoneTicketForm, exc: DomainError) -> None:
 
 
 def _int(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
+    return whole_number(value, minimum=1)
 
 
 def _me() -> User:

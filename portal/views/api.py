@@ -15,18 +15,20 @@ from flask import Blueprint, current_app, g, jsonify, request, send_file, url_fo
 from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.wrappers import Response
 
 from portal.clock import utcnow
-from portal.errors import N_, DomainError, Invalid, NotAllowed
+from portal.errors import N_, DomainError, Invalid, Malformed, NotAllowed
 from portal.extensions import csrf, db_session, limiter
+from portal.integers import whole_number
 from portal.models import ROLES, Attachment, Category, Message, Ticket, User
 from portal.services import accounts, api_tickets, api_tokens, tickets
 from portal.services.attachments import AttachmentStore, Upload, delivery
 from portal.status import can
 from portal.views.api_schema import openapi_document
-from portal.views.errors import EXPLANATIONS, translate_domain_message
+from portal.views.errors import EXPLANATIONS, limit_mb, translate_domain_message, with_exception_headers
+from portal.views.input_bounds import JSON_MAX_DEPTH, query_int
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # a bearer token is not sent by browsers on their own, so there is nothing to forge
@@ -39,7 +41,7 @@ ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "not_allowed", 404:
                422: "invalid", 429: "rate_limited", 500: "server_error", 503: "unavailable"}
 DOMAIN_CODES = {"InvalidTransition": "invalid_transition", "Conflict": "version_conflict",
                 "LimitExceeded": "too_large", "NotFound": "not_found", "NotAllowed": "not_allowed",
-                "Invalid": "invalid", "AttachmentNotSaved": "unavailable"}
+                "Invalid": "invalid", "AttachmentNotSaved": "unavailable", "Malformed": "bad_request"}
 
 
 # ---- Who is calling ----------------------------------------------------------------------------------------
@@ -120,18 +122,23 @@ def _http_error(exc: HTTPException):
     status = exc.code or 500
     message = str(EXPLANATIONS.get(status, EXPLANATIONS[400]))
     if status == 413:
-        message = _t(N_("Requests are limited to %(mb)s MB."),
-                     mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+        message = _t(N_("Requests are limited to %(mb)s MB."), mb=limit_mb())
     elif status == 429:
         message = _t(N_("Too many requests with this token. Wait a little and try again."))
-    return _error(status, ERROR_CODES.get(status, "error"), message)
+    return with_exception_headers(_error(status, ERROR_CODES.get(status, "error"), message), exc)
 
 
 # ---- Reading the request -------------------------------------------------------------------------------------
 
 
 def _json_object() -> dict:
-    data = request.get_json(silent=True)
+    data = None
+    if request.is_json:
+        try:
+            data = request.get_json()
+        except BadRequest:  # a 413 (RequestEntityTooLarge) is not a BadRequest and stays a 413
+            raise Malformed(N_("The body is not valid JSON, or is nested deeper than %(depth)s levels."),
+                            field="body", depth=JSON_MAX_DEPTH) from None
     if not isinstance(data, dict):
         raise Invalid(N_("Send a JSON object with Content-Type: application/json."), field="body")
     return data
@@ -152,7 +159,7 @@ def _integer(data: dict, name: str, *, required: bool = False) -> int | None:
     value = data.get(name)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+    if not isinstance(value, int) or whole_number(value) is None:  # whole_number refuses bools and the range
         raise Invalid(N_("%(field)s must be a whole number."), field=name)
     return value
 
@@ -169,15 +176,6 @@ def _optional_id(data: dict, name: str) -> object:
     if name not in data:
         return api_tickets.UNCHANGED
     return None if data[name] is None else _integer(data, name, required=True)
-
-
-def _query_int(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or len(raw) > 6:
-        raise Invalid(N_("%(field)s must be a whole number."), field=name)
-    return int(raw)
 
 
 def _store() -> AttachmentStore:
@@ -256,13 +254,14 @@ def list_tickets() -> Response:
         raise Invalid(N_("Query parameters cannot contain NUL characters."), field="query")
     updated_since = args.get("updated_since")
     filters = api_tickets.TicketFilters(
-        statuses=tuple(s.strip() for s in args.get("status", "").split(",") if s.strip()),
+        statuses=tuple(s.strip() for s in args["status"].split(",")) if "status" in args else (),
         priority=args.get("priority"), assignee=args.get("assignee"), group=args.get("group"), tag=args.get("tag"),
         updated_since=api_tickets.parse_timestamp(updated_since, name="updated_since") if updated_since else None,
         sort=args.get("sort", "-updated_at"),
     )
     found = api_tickets.list_tickets(db_session(), filters, cursor=args.get("cursor") or None,
-                                     limit=_query_int("limit", api_tickets.DEFAULT_LIMIT), actor=_me())
+                                     limit=query_int("limit", api_tickets.DEFAULT_LIMIT, maximum=api_tickets.MAX_LIMIT),
+                                     actor=_me())
     return jsonify(tickets=[_ticket(t) for t in found.tickets], next_cursor=found.next_cursor)
 
 
@@ -386,10 +385,10 @@ def _message_input() -> tuple[dict, list[Upload]]:
         data["public"] = form["public"].strip().lower() in ("true", "1", "yes", "on")
     if form.get("submit_as"):
         data["submit_as"] = form["submit_as"]
-    if form.get("version"):
-        if not form["version"].isdigit() or len(form["version"]) > 9:
+    if "version" in form:
+        data["version"] = whole_number(form["version"])
+        if data["version"] is None:
             raise Invalid(N_("%(field)s must be a whole number."), field="version")
-        data["version"] = int(form["version"])
     files = request.files.getlist("attachments")
     uploads = [Upload(f.filename or "", f.stream) for f in files if isinstance(f, FileStorage) and f.filename]
     return data, uploads

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from portal.articles import PUBLIC_STATUSES, SUPPORTED_LANGUAGES, article_url
 from portal.clock import utcnow
 from portal.extensions import csrf, db_session
+from portal.integers import whole_number
 from portal.markdown_render import render_article
 from portal.search import MAX_QUERY_CHARS, QueryTooLong
 from portal.services import kb
@@ -40,9 +41,8 @@ def search():
     lang = request.args.get("lang")
     if lang is not None and lang not in SUPPORTED_LANGUAGES:
         return _bad_request("invalid_lang", f"lang must be one of: {', '.join(SUPPORTED_LANGUAGES)}.")
-    raw_limit = request.args.get("limit", "10")
-    limit = int(raw_limit) if raw_limit.isdigit() else 0
-    if not 1 <= limit <= MAX_LIMIT:
+    limit = whole_number(request.args.get("limit", "10"), minimum=1, maximum=MAX_LIMIT)
+    if limit is None:
         return _bad_request("invalid_limit", f"limit must be a number from 1 to {MAX_LIMIT}.")
     try:
         results = kb_index().search(query, lang=lang or current_app.config["DEFAULT_LANGUAGE"], per_page=limit,

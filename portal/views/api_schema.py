@@ -1,21 +1,39 @@
 """The OpenAPI 3 contract of /api/v1, served at /api/v1/openapi.json.
 
-It describes what `views/api.py` and `views/api_kb.py` do, status codes included;
-tests/web/test_api_schema.py runs schemathesis against the app to keep the two in step.
+It describes what `views/api.py` and `views/api_kb.py` do, status codes included. Every limit here is the
+validator's own constant (lengths, id and version ranges, enums, patterns), imported rather than restated, and
+tests/web/test_api_schema.py runs schemathesis with all its checks against the app to keep the two in step.
 """
 
 from __future__ import annotations
 
+from portal.integers import DB_INT_MAX
 from portal.models import PRIORITIES, ROLES
-from portal.services.api_tickets import AGENT_ACTIONS, CUSTOMER_ACTIONS, DEFAULT_LIMIT, MAX_LIMIT, MAX_TAGS
+from portal.search import MAX_QUERY_CHARS
+from portal.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from portal.services.agent_desk import TAG_MAX
+from portal.services.api_tickets import (
+    AGENT_ACTIONS,
+    CURSOR_MAX,
+    CUSTOMER_ACTIONS,
+    DEFAULT_LIMIT,
+    IDEMPOTENCY_KEY_MAX,
+    MAX_LIMIT,
+    MAX_TAGS,
+)
 from portal.services.categories import MAX_FIELD_ANSWERS, MAX_FIELD_VALUE
+from portal.services.refs import REF_PATTERN
+from portal.services.tickets import BODY_MAX, SUBJECT_MAX
 from portal.status import Status
+from portal.views.api_kb import MAX_LIMIT as KB_MAX_LIMIT
+from portal.views.input_bounds import positive_up_to
 
 JSON = "application/json"
 STATUSES = [s.value for s in Status]
 LANGUAGES = ["en", "es"]
 ERROR_DESCRIPTIONS = {
-    "400": "The request is malformed",
+    "400": "The request is malformed: a body that is not JSON (or nested deeper than 32 levels), or a NUL "
+           "character in a query or form value",
     "401": "No valid API token (missing, unknown, revoked, or its owner deactivated)",
     "403": "The token's owner may not do this",
     "404": "Missing, or not visible to the token's owner (the same answer for both)",
@@ -51,7 +69,33 @@ def _path(name: str, schema: dict) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-REF = _path("ref", {"type": "string", "maxLength": 20})
+# Text as the validators take it: no NUL anywhere (refused with 400 in a query or form, 422 in JSON: PostgreSQL
+# cannot store it), and, where blank text is refused, at least one character that is not white space.
+NO_NUL = "^[^\\u0000]*$"
+NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+
+
+def _text(max_length: int, *, blank: bool = True, **extra: object) -> dict:
+    return {"type": "string", "maxLength": max_length, "pattern": NO_NUL if blank else NOT_BLANK, **extra}
+
+
+def _optional(schema: dict) -> dict:
+    """An optional field the API also takes as null (the same as leaving it out). OpenAPI 3.0 wants null in
+    the enum too."""
+    return {**schema, "nullable": True, **({"enum": [*schema["enum"], None]} if "enum" in schema else {})}
+
+
+def _id(**extra: object) -> dict:
+    """A row's id: the range of the INTEGER columns (views/input_bounds.py answers 404 outside it)."""
+    return {"type": "integer", "minimum": 1, "maximum": DB_INT_MAX, **extra}
+
+
+VERSION = {"type": "integer", "minimum": 0, "maximum": DB_INT_MAX}
+ID_TEXT = positive_up_to(DB_INT_MAX)  # an id written in a query: 1..DB_INT_MAX, no leading zero
+TAG = {"type": "string", "minLength": 1, "maxLength": TAG_MAX, "pattern": "^[\\w][\\w.-]*$"}
+
+
+REF = _path("ref", {"type": "string", "pattern": REF_PATTERN.pattern})
 TIME = {"type": "string", "format": "date-time"}
 
 SCHEMAS: dict[str, dict] = {
@@ -113,35 +157,36 @@ SCHEMAS: dict[str, dict] = {
         "type": "object",
         "required": ["subject", "description"],
         "properties": {
-            "subject": {"type": "string", "minLength": 1, "maxLength": 200},
-            "description": {"type": "string", "minLength": 1, "maxLength": 50000},
-            "priority": {"type": "string", "enum": list(PRIORITIES), "default": "normal"},
-            "language": {"type": "string", "enum": LANGUAGES},
-            "category_id": {"type": "integer", "minimum": 0},
-            "requester_id": {"type": "integer", "minimum": 0,
-                             "description": "Agents may file for someone else; customers only for themselves"},
-            "fields": {"type": "object", "maxProperties": MAX_FIELD_ANSWERS,
-                       "additionalProperties": {"oneOf": [{"type": "string", "maxLength": MAX_FIELD_VALUE},
-                                                          {"type": "number"}, {"type": "boolean"}]},
-                       "description": "Answers to the category's custom fields, by field key. Its required "
-                                      "fields must be answered; a key it does not ask, a value of the wrong "
-                                      "kind or not among a select field's options is 422 with `field` "
-                                      "`fields.<key>`"},
+            "subject": _text(SUBJECT_MAX, blank=False),
+            "description": _text(BODY_MAX, blank=False),
+            "priority": _optional({"type": "string", "enum": list(PRIORITIES), "default": "normal"}),
+            "language": _optional({"type": "string", "enum": LANGUAGES}),
+            "category_id": _id(nullable=True),
+            "requester_id": _id(nullable=True,
+                                description="Agents may file for someone else; customers only for themselves"),
+            "fields": _optional({
+                "type": "object",
+                "maxProperties": MAX_FIELD_ANSWERS,
+                "additionalProperties": {"oneOf": [_text(MAX_FIELD_VALUE), {"type": "number"}, {"type": "boolean"}]},
+                "description": "Answers to the category's custom fields, by field key. Its required fields must be "
+                               "answered; a key it does not ask, a value of the wrong kind or not among a select "
+                               "field's options is 422 with `field` `fields.<key>`",
+            }),
         },
     },
     "TicketUpdate": {
         "type": "object",
         "required": ["version"],
         "properties": {
-            "version": {"type": "integer", "minimum": 0, "description": "The version you last read"},
-            "action": {"type": "string", "enum": [*AGENT_ACTIONS, *CUSTOMER_ACTIONS],
+            "version": {**VERSION, "description": "The version you last read"},
+            "action": {"type": "string", "enum": [*AGENT_ACTIONS, *CUSTOMER_ACTIONS, None], "nullable": True,
                        "description": "Agents: " + ", ".join(AGENT_ACTIONS) + ". Customers: "
                                       + ", ".join(CUSTOMER_ACTIONS) + " (reopen needs `reason`)."},
-            "reason": {"type": "string", "maxLength": 50000},
-            "priority": {"type": "string", "enum": list(PRIORITIES)},
-            "assignee_id": {"type": "integer", "minimum": 0, "nullable": True},
-            "group_id": {"type": "integer", "minimum": 0, "nullable": True},
-            "tags": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": MAX_TAGS,
+            "reason": _text(BODY_MAX, nullable=True),
+            "priority": _optional({"type": "string", "enum": list(PRIORITIES)}),
+            "assignee_id": _id(nullable=True),
+            "group_id": _id(nullable=True),
+            "tags": {"type": "array", "items": TAG, "maxItems": MAX_TAGS, "nullable": True,
                      "description": "The complete new set of tags"},
         },
     },
@@ -171,21 +216,21 @@ SCHEMAS: dict[str, dict] = {
         "type": "object",
         "required": ["body"],
         "properties": {
-            "body": {"type": "string", "minLength": 1, "maxLength": 50000},
+            "body": _text(BODY_MAX, blank=False),
             "public": {"type": "boolean", "default": True, "description": "false: a private note (agents only)"},
-            "submit_as": {"type": "string", "enum": ["open", "pending", "on_hold", "solved"],
+            "submit_as": {"type": "string", "enum": ["open", "pending", "on_hold", "solved", None], "nullable": True,
                           "description": "Agents: change the status with the reply"},
-            "version": {"type": "integer", "minimum": 0},
+            "version": {**VERSION, "nullable": True},
         },
     },
     "MessageUpload": {
         "type": "object",
         "required": ["body"],
         "properties": {
-            "body": {"type": "string", "minLength": 1},
+            "body": _text(BODY_MAX, blank=False),
             "public": {"type": "string", "enum": ["true", "false"]},
             "submit_as": {"type": "string", "enum": ["open", "pending", "on_hold", "solved"]},
-            "version": {"type": "string", "pattern": "^[0-9]{1,9}$"},
+            "version": {"type": "string", "pattern": f"^(?:0|{ID_TEXT})$"},
             "attachments": {"type": "array", "maxItems": 5, "items": {"type": "string", "format": "binary"}},
         },
     },
@@ -201,10 +246,10 @@ SCHEMAS: dict[str, dict] = {
         "type": "object",
         "required": ["email", "name"],
         "properties": {"email": {"type": "string", "format": "email", "maxLength": 254},
-                       "name": {"type": "string", "minLength": 1, "maxLength": 120},
-                       "role": {"type": "string", "enum": list(ROLES), "default": "customer"},
-                       "locale": {"type": "string", "enum": LANGUAGES},
-                       "password": {"type": "string", "minLength": 10, "maxLength": 200}},
+                       "name": _text(120, blank=False),
+                       "role": _optional({"type": "string", "enum": list(ROLES), "default": "customer"}),
+                       "locale": _optional({"type": "string", "enum": LANGUAGES}),
+                       "password": _text(MAX_PASSWORD_LENGTH, minLength=MIN_PASSWORD_LENGTH, nullable=True)},
     },
     "KbSearchResults": {
         "type": "object",
@@ -240,18 +285,21 @@ PATHS: dict[str, dict] = {
             "operationId": "listTickets",
             "summary": "Tickets the caller may see, most recently updated first, one page at a time",
             "parameters": [
-                _query("status", {"type": "string", "maxLength": 100},
-                       "Comma-separated statuses (customers: open, pending, solved, closed)"),
+                {**_query("status", {"type": "array", "items": {"type": "string", "enum": STATUSES}, "minItems": 1},
+                          "Comma-separated statuses (customers see new and on hold as open)"),
+                 "style": "form", "explode": False},
                 _query("priority", {"type": "string", "enum": list(PRIORITIES)}, "Only this priority"),
-                _query("assignee", {"type": "string", "maxLength": 20}, "Agents: a user id, `me` or `none`"),
-                _query("group", {"type": "string", "maxLength": 20}, "Agents: a group id or `none`"),
-                _query("tag", {"type": "string", "maxLength": 40}, "Agents: only tickets with this tag"),
+                _query("assignee", {"type": "string", "pattern": f"^(?:me|none|{ID_TEXT})$"},
+                       "Agents: a user id, `me` or `none`"),
+                _query("group", {"type": "string", "pattern": f"^(?:none|{ID_TEXT})$"}, "Agents: a group id or `none`"),
+                _query("tag", _text(TAG_MAX), "Agents: only tickets with this tag"),
                 _query("updated_since", TIME, "Only tickets updated at or after this time"),
                 _query("sort", {"type": "string", "enum": ["-updated_at", "updated_at"], "default": "-updated_at"},
                        "Newest first (default) or oldest first"),
                 _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
                        "Page size"),
-                _query("cursor", {"type": "string", "maxLength": 200}, "`next_cursor` of the previous page"),
+                _query("cursor", _text(CURSOR_MAX), "`next_cursor` of the previous page, with the same `sort` "
+                       "(any other is refused with 422)"),
             ],
             "responses": {"200": _json(_ref("TicketList"), "One page"), **_errors(401, 403, 422, 429)},
         },
@@ -259,7 +307,7 @@ PATHS: dict[str, dict] = {
             "operationId": "createTicket",
             "summary": "File a ticket (channel `api`)",
             "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                            "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+                            "schema": {"type": "string", "pattern": f"^[!-~]{{1,{IDEMPOTENCY_KEY_MAX}}}$"},
                             "description": "The same key from the same token files one ticket: a retry "
                                            "answers 200 with it (header Idempotent-Replayed: true)"}],
             "requestBody": {"required": True, "content": {JSON: {"schema": _ref("TicketCreate")}}},
@@ -295,7 +343,7 @@ PATHS: dict[str, dict] = {
         },
     },
     "/tickets/{ref}/attachments/{attachment_id}": {
-        "parameters": [REF, _path("attachment_id", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1})],
+        "parameters": [REF, _path("attachment_id", _id())],
         "get": {
             "operationId": "downloadAttachment",
             "summary": "A file; the four web image kinds inline, anything else as bytes to download",
@@ -310,7 +358,7 @@ PATHS: dict[str, dict] = {
                 "responses": {"200": _json(_ref("User"), "You"), **_errors(401, 429)}},
     },
     "/users/{user_id}": {
-        "parameters": [_path("user_id", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1})],
+        "parameters": [_path("user_id", _id())],
         "get": {"operationId": "getUser", "summary": "Yourself; agents also customers; admins anyone",
                 "responses": {"200": _json(_ref("User"), "The person"), **_errors(401, 404, 429)}},
     },
@@ -328,10 +376,9 @@ PATHS: dict[str, dict] = {
             "summary": "Search the public knowledge base (no token needed)",
             "security": [],
             "parameters": [
-                _query("q", {"type": "string", "minLength": 1, "maxLength": 200}, "Words to look for",
-                       required=True),
+                _query("q", _text(MAX_QUERY_CHARS, blank=False), "Words to look for", required=True),
                 _query("lang", {"type": "string", "enum": LANGUAGES}, "Language of the articles"),
-                _query("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}, "How many"),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": KB_MAX_LIMIT, "default": 10}, "How many"),
             ],
             "responses": {"200": _json(_ref("KbSearchResults"), "Matching public articles"), **_errors(400, 429)},
         },
@@ -341,11 +388,22 @@ PATHS: dict[str, dict] = {
             "operationId": "getKbArticle",
             "summary": "One public article by its path (e.g. en/billing/refunds)",
             "security": [],
-            "parameters": [_path("path", {"type": "string", "maxLength": 200})],
+            "parameters": [_path("path", _text(200))],
             "responses": {"200": _json(_ref("KbArticle"), "The article"), **_errors(404, 429)},
         },
     },
 }
+
+
+def _every_operation_may_be_malformed(paths: dict[str, dict]) -> None:
+    """A NUL in a query (views/security.py) or a body that is not JSON is a 400 on any operation."""
+    for operations in paths.values():
+        for method, operation in operations.items():
+            if method != "parameters":
+                operation["responses"].setdefault("400", {"$ref": "#/components/responses/E400"})
+
+
+_every_operation_may_be_malformed(PATHS)
 
 
 def openapi_document() -> dict:

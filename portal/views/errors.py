@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -22,6 +22,7 @@ TITLES = {
     405: _l("Method not allowed"),
     409: _l("Conflict"),
     413: _l("Too large"),
+    415: _l("Unsupported kind of content"),
     422: _l("Could not process this"),
     429: _l("Too many requests"),
     500: _l("Something went wrong"),
@@ -34,6 +35,7 @@ EXPLANATIONS = {
     405: _l("This address does not accept that kind of request."),
     409: _l("This changed while you were working on it. Reload to see the latest version."),
     413: _l("What you sent is larger than we accept."),
+    415: _l("This address takes a form, not the kind of content that was sent."),
     422: _l("Some of what you sent is not valid."),
     429: _l("You have tried too many times. Please wait a minute and try again."),
     500: _l("We are sorry: an unexpected error happened. It has been logged and nothing you sent is lost."),
@@ -64,6 +66,27 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     return render_template(template, status=status, title=title, message=text), status
 
 
+def limit_mb() -> int:
+    """The body limit of this request in MB (JSON bodies have a lower one than uploads), at least 1."""
+    limit = request.max_content_length or current_app.config["MAX_CONTENT_LENGTH"]
+    return max(1, limit // (1024 * 1024))
+
+
+# Headers an HTTP error must keep when we replace Werkzeug's page with ours: 405 lists the methods the URL
+# accepts (RFC 9110 requires Allow), 401 says how to authenticate, 429 and 503 when to come back.
+KEPT_ERROR_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+
+
+def with_exception_headers(answer: tuple, exc: HTTPException) -> tuple:
+    response, status = answer
+    if not isinstance(response, Response):
+        response = make_response(response)
+    for name, value in exc.get_headers():
+        if name in KEPT_ERROR_HEADERS:
+            response.headers[name] = value
+    return response, status
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
@@ -79,11 +102,10 @@ def init_app(app: Flask) -> None:
     def _http(exc: HTTPException):
         code = exc.code or 500
         if code == 413:
-            limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-            return error_response(413, str(_l("Requests are limited to %(mb)s MB.", mb=limit_mb)))
-        if code == 429:
-            return error_response(429)
-        return error_response(code)
+            answer = error_response(413, str(_l("Requests are limited to %(mb)s MB.", mb=limit_mb())))
+        else:
+            answer = error_response(code)
+        return with_exception_headers(answer, exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

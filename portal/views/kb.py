@@ -18,10 +18,12 @@ from wtforms.validators import AnyOf, DataRequired, Length
 from portal.articles import SUPPORTED_LANGUAGES, article_url, path_from_url
 from portal.clock import utcnow
 from portal.extensions import db_session
+from portal.integers import whole_number
 from portal.markdown_render import render_article
 from portal.search import MAX_QUERY_CHARS, QueryTooLong, SearchResults
 from portal.services import kb
 from portal.views.htmx import is_htmx, vary_on_htmx
+from portal.views.input_bounds import query_int
 from portal.views.kb_access import kb_dir, kb_index, visitor_id
 
 bp = Blueprint("kb", __name__)
@@ -66,7 +68,7 @@ def search() -> Response:
     query = request.args.get("q", "").strip()
     only_lang = request.args.get("lang") if request.args.get("lang") in SUPPORTED_LANGUAGES else None
     section = request.args.get("section", "").strip() or None
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = query_int("page", 1)
     results, error, search_id, status = None, None, None, 200
     if query:
         try:
@@ -99,7 +101,7 @@ def article(article_path: str) -> str:
     translations = [hit for hit in search_index.articles(translation_keys=[current.translation_key],
                                                           visible_statuses=statuses) if hit.path != current.path]
     kb.record_view(db_session(), article=current, actor=actor, visitor_id=visitor_id(),
-                   search_id=request.args.get("from", type=int), now=utcnow())
+                   search_id=whole_number(request.args.get("from"), minimum=1), now=utcnow())
     db_session().commit()
     return render_template(
         "kb/article.html",

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from portal.clock import utcnow
 from portal.errors import DomainError, InvalidTransition
 from portal.extensions import db_session
+from portal.integers import whole_number
 from portal.markdown_render import render_markdown
 from portal.search import QueryTooLong
 from portal.search.text_query import MAX_QUERY_CHARS
@@ -34,6 +35,7 @@ from portal.services.attachments import AttachmentStore, Upload, delivery
 from portal.status import Action, allowed_actions, customer_status
 from portal.views.errors import translate_domain_message
 from portal.views.htmx import is_htmx, vary_on_htmx
+from portal.views.input_bounds import query_int
 from portal.views.kb_access import kb_index
 from portal.views.ticket_forms import (
     PRIORITY_LABELS,
@@ -197,7 +199,7 @@ def index() -> str:
     status = status if status in customer_tickets.CUSTOMER_FILTERS else ""
     search = request.args.get("q", "").strip()[: customer_tickets.MAX_SEARCH]
     page = customer_tickets.list_for_customer(db_session(), _me(), status=status or None, search=search,
-                                              page=max(1, request.args.get("page", 1, type=int) or 1))
+                                              page=query_int("page", 1))
     return render_template("tickets/index.html", page=page, status=status, search=search)
 
 
@@ -410,10 +412,7 @@ def _lang() -> str:
 
 
 def _int(value: object) -> int | None:
-    try:
-        return int(str(value)) if value not in (None, "") else None
-    except ValueError:
-        return None
+    return whole_number(value, minimum=1)
 
 
 def _category_or_none(value: object):
