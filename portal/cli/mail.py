@@ -1,5 +1,5 @@
 """E-mail: `flask --app app mail flush` sends every notification still owed; `ingest`, `serve` and `poll`
-receive mail (a pipe, an SMTP listener, an IMAP mailbox) through `services.mail_in`."""
+receive mail (a pipe, an SMTP listener, an IMAP mailbox) through `services.mail.inbound`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Incoming mail's transports, all through `services.mail_in.ingest`: one message from a pipe, an SMTP
+"""Incoming mail's transports, all through `services.mail.inbound.ingest`: one message from a pipe, an SMTP
 listener (aiosmtpd), and an IMAP mailbox. Each message is handled in its own session and transaction; the
 notifications it queued (the "we received your request" mail, an agent's reply) are sent after the commit.
 """
@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import utcnow
 from portal.errors import DomainError
 from portal.models import InboundMail
-from portal.services import mail_in
-from portal.services.mail_parsing import parse
+from portal.services.mail import inbound
+from portal.services.mail.parsing import parse
 from portal.views import notify_dispatch
 
 log = logging.getLogger(__name__)
@@ -40,17 +40,17 @@ def receive(app: Flask, raw: bytes, *, envelope_sender: str | None = None,
     """Ingest one message and commit; then send what it queued. Raises on a temporary failure (database or
     attachment storage down), so the sender (MTA, SMTP client, IMAP poll) tries again later."""
     with app.app_context():
-        settings = mail_in.InboundSettings.from_config(app.config)
+        settings = inbound.InboundSettings.from_config(app.config)
         with app.extensions["sessionmaker"]() as session:
             try:
-                result = mail_in.ingest(session, raw, settings=settings, envelope_sender=envelope_sender,
+                result = inbound.ingest(session, raw, settings=settings, envelope_sender=envelope_sender,
                                         envelope_recipients=envelope_recipients, now=utcnow())
                 session.commit()
             except DomainError as exc:
                 session.rollback()
                 if exc.status_code >= 500:  # the attachment storage failed: worth another try later
                     raise
-                result = mail_in.record_refused(session, raw, exc, envelope_sender=envelope_sender, now=utcnow())
+                result = inbound.record_refused(session, raw, exc, envelope_sender=envelope_sender, now=utcnow())
                 session.commit()
             except IntegrityError:
                 session.rollback()

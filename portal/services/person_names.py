@@ -4,7 +4,7 @@
 A name is one line of text: no line breaks or other control characters, and no `=?`, which starts an
 RFC 2047 encoded word (`=?utf-8?q?Dear=0D=0AX-Injected:_yes?=` reads as a name but decodes into a line break
 in a mail header on Python before 3.11.10). The outgoing mail code neutralises both anyway
-(`mail.header_text`); refusing them here means the account is never saved with such a name and the form
+(`mail.outgoing.header_text`); refusing them here means the account is never saved with such a name and the form
 says why.
 """
 

@@ -1,5 +1,5 @@
 """The Flask side of e-mail: render `templates/emails/<name>.txt` + `.html` in the recipient's language,
-then hand the message to `services.mail`. Works in a request and in CLI commands (app context only).
+then hand the message to `services.mail.outgoing`. Works in a request and in CLI commands (app context only).
 
 A template pair looks like:
 
@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from portal.models import User
-from portal.services import mail
+from portal.services.mail import outgoing
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,8 @@ def render_email(template: str, locale: str, **context: object) -> RenderedEmail
     return RenderedEmail(subject=subject, text=text.strip() + "\n", html=html, language=locale)
 
 
-def settings() -> mail.MailSettings:
-    return mail.MailSettings.from_config(current_app.config)
+def settings() -> outgoing.MailSettings:
+    return outgoing.MailSettings.from_config(current_app.config)
 
 
 def send_email(user: User, template: str, **context: object) -> bool:
@@ -71,7 +71,7 @@ def send_email(user: User, template: str, **context: object) -> bool:
     language = recipient_language(user)
     rendered = render_email(template, language, user=user, **context)
     try:
-        message = mail.build_message(
+        message = outgoing.build_message(
             to=user.email,
             to_name=user.name,
             subject=rendered.subject,
@@ -80,11 +80,11 @@ def send_email(user: User, template: str, **context: object) -> bool:
             language=rendered.language,
             settings=settings(),
         )
-        # An id incoming mail recognises as ours (services.mail_parsing.OWN_MESSAGE_ID): a loop, never a ticket.
+        # An id incoming mail recognises as ours (services.mail.parsing.OWN_MESSAGE_ID): a loop, never a ticket.
         del message["Message-ID"]
         message["Message-ID"] = make_msgid(idstring="mesa", domain=settings().domain)
-        mail.send(message, settings())
-    except mail.MailError:
+        outgoing.send(message, settings())
+    except outgoing.MailError:
         log.exception("Could not send the %r e-mail to user %s", template, user.id)
         return False
     return True

@@ -27,9 +27,10 @@ from werkzeug.wrappers import Response
 from portal.clock import utcnow
 from portal.markdown_render import render_markdown
 from portal.models import Message, Notification
-from portal.services import mail, notifications, satisfaction
-from portal.services.mail_headers import parse_mailbox
-from portal.services.reply_addresses import ReplyAddresses
+from portal.services import notifications, satisfaction
+from portal.services.mail import outgoing
+from portal.services.mail.headers import parse_mailbox
+from portal.services.mail.reply_addresses import ReplyAddresses
 from portal.services.ticket_links import TicketLinks
 from portal.status import customer_status
 from portal.views.mailer import absolute_url, render_email, settings
@@ -138,8 +139,8 @@ def _send_one(session, notification_id: int, report: DispatchReport) -> None:
     session.refresh(row)
     try:
         message = build(session, row, mail_settings)
-        mail.send(message, mail_settings)
-    except (mail.MailError, Undeliverable) as exc:
+        outgoing.send(message, mail_settings)
+    except (outgoing.MailError, Undeliverable) as exc:
         _failed(session, row, exc, report)
         report.server_down = _server_down(exc)
         return
@@ -168,7 +169,7 @@ def _server_down(exc: Exception) -> bool:
     return isinstance(cause, OSError) and not isinstance(cause, smtplib.SMTPException)
 
 
-def build(session, row: Notification, mail_settings: mail.MailSettings):
+def build(session, row: Notification, mail_settings: outgoing.MailSettings):
     """The e-mail for a row, rendered now, in the row's language."""
     template = TEMPLATES.get(row.kind)
     if template is None:
@@ -176,7 +177,7 @@ def build(session, row: Notification, mail_settings: mail.MailSettings):
     rendered = render_email(template, row.language, **_context(session, row))
     root = thread_root(row.ticket.ref, mail_settings.domain)
     # The receipt of a mailed-in ticket answers that mail automatically (RFC 3834); replies come back to the
-    # support mailbox and thread by the reference in the subject and by In-Reply-To (services.mail_in).
+    # support mailbox and thread by the reference in the subject and by In-Reply-To (services.mail.inbound).
     answered_mail = row.kind == "ticket_created" and row.ticket.channel == "email"
     support = str(current_app.config.get("MAIL_REPLY_TO") or mail_settings.mail_from)
     headers = {"Auto-Submitted": "auto-replied" if answered_mail else "auto-generated",
@@ -184,11 +185,11 @@ def build(session, row: Notification, mail_settings: mail.MailSettings):
                "Reply-To": support}
     if row.kind.startswith("agent_") and row.recipient is not None and row.recipient.is_agent:
         # The agent's own reply address for this ticket: answering this mail is what makes their mail a
-        # public reply (services.reply_addresses); a From line alone is not.
+        # public reply (services.mail.reply_addresses); a From line alone is not.
         headers["Reply-To"] = reply_addresses(support).for_agent(row.recipient.id, row.ticket.ref)
     if row.kind != "ticket_created":
         headers.update({"In-Reply-To": root, "References": root})
-    message = mail.build_message(
+    message = outgoing.build_message(
         to=row.recipient_email, to_name=row.recipient.name if row.recipient else None, subject=rendered.subject,
         text=rendered.text, html=rendered.html, language=rendered.language, settings=mail_settings,
         headers=headers,

@@ -166,19 +166,19 @@ def test_mail_from_one_address_received_twice_at_once_opens_tickets_only_up_to_t
     from email.message import EmailMessage
 
     from portal.models import Ticket
-    from portal.services import mail_in
+    from portal.services.mail import inbound
 
     sender = make.user(email="flood@example.net", name="Flood")
-    settings = mail_in.InboundSettings(**{**mail_in.InboundSettings.from_config(app.config).__dict__,
+    settings = inbound.InboundSettings(**{**inbound.InboundSettings.from_config(app.config).__dict__,
                                           "max_new_per_hour": 1})
-    counted = mail_in._new_tickets_last_hour
+    counted = inbound._new_tickets_last_hour
 
     def slow_count(*args, **kwargs):
         count = counted(*args, **kwargs)
         time.sleep(0.5)  # the other receiver counts meanwhile
         return count
 
-    monkeypatch.setattr(mail_in, "_new_tickets_last_hour", slow_count)
+    monkeypatch.setattr(inbound, "_new_tickets_last_hour", slow_count)
 
     def receive(subject: str, outcomes: list[str]) -> None:
         message = EmailMessage()
@@ -186,7 +186,7 @@ def test_mail_from_one_address_received_twice_at_once_opens_tickets_only_up_to_t
         message.set_content("The printer is on fire.")
         session = app.extensions["sessionmaker"]()
         try:
-            outcomes.append(mail_in.ingest(session, message.as_bytes(), settings=settings, now=utcnow()).outcome)
+            outcomes.append(inbound.ingest(session, message.as_bytes(), settings=settings, now=utcnow()).outcome)
             session.commit()
         finally:
             session.close()

@@ -107,9 +107,9 @@ def test_an_agents_address_in_an_ambiguous_from_is_no_reply(deliver, db, make, a
 def test_an_agents_plain_from_line_is_held_as_a_private_note_not_mailed(deliver, app, db, client, make, alice, agnes):
     ticket = make.ticket(requester=alice, subject="VPN drops", status="open", assignee=agnes)
     other = make.ticket(requester=alice, subject="Other")
-    from portal.services import mail_in
+    from portal.services.mail import inbound
 
-    wrong_ticket = mail_in.InboundSettings.from_config(app.config).reply_addresses.for_agent(agnes.id, other.ref)
+    wrong_ticket = inbound.InboundSettings.from_config(app.config).reply_addresses.for_agent(agnes.id, other.ref)
     deliver(mail(sender="Agnes Agent <agnes@example.com>", subject=f"Re: [{ticket.ref}] VPN drops",
                  body="Pay the invoice to IBAN XX00 0000."), envelope_from="agnes@example.com")
     deliver(mail(sender="agnes@example.com", subject=f"Re: [{ticket.ref}] VPN drops", to=wrong_ticket,

@@ -7,13 +7,13 @@ from email.policy import default as default_policy
 
 import pytest
 
-from portal.services import mail
+from portal.services.mail import outgoing
 from tests.conftest import _free_port
 
 
-def settings(tmp_path, **overrides) -> mail.MailSettings:
+def settings(tmp_path, **overrides) -> outgoing.MailSettings:
     values = {"mail_from": "Mesa Support <support@mesa.example>", "outbox_dir": str(tmp_path / "outbox")}
-    return mail.MailSettings(**{**values, **overrides})
+    return outgoing.MailSettings(**{**values, **overrides})
 
 
 def a_message(tmp_path, **overrides):
@@ -26,7 +26,7 @@ def a_message(tmp_path, **overrides):
         "language": "es",
         "settings": settings(tmp_path),
     }
-    return mail.build_message(**{**arguments, **overrides})
+    return outgoing.build_message(**{**arguments, **overrides})
 
 
 def test_message_has_text_and_html_alternatives_in_utf8(tmp_path):
@@ -60,7 +60,7 @@ def test_text_only_message(tmp_path):
 
 def test_message_arrives_through_real_smtp(tmp_path, smtp_server):
     config = settings(tmp_path, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
-    assert mail.send(a_message(tmp_path), config) is None
+    assert outgoing.send(a_message(tmp_path), config) is None
     [received] = smtp_server.messages
     assert received.envelope_to == ["carmen@example.com"]
     assert received.envelope_from == "support@mesa.example"
@@ -87,7 +87,7 @@ def test_smtp_login_is_used_when_configured(tmp_path):
                             authenticator=authenticator, auth_require_tls=False)
     controller.start()
     try:
-        mail.send(a_message(tmp_path), settings(tmp_path, smtp_host="127.0.0.1", smtp_port=controller.port,
+        outgoing.send(a_message(tmp_path), settings(tmp_path, smtp_host="127.0.0.1", smtp_port=controller.port,
                                                 smtp_username="mesa", smtp_password="s3cret"))
     finally:
         controller.stop()
@@ -96,15 +96,15 @@ def test_smtp_login_is_used_when_configured(tmp_path):
 
 def test_unreachable_smtp_server_raises_mail_error(tmp_path):
     config = settings(tmp_path, smtp_host="127.0.0.1", smtp_port=_free_port(), timeout=2)
-    with pytest.raises(mail.MailError, match="Could not send"):
-        mail.send(a_message(tmp_path), config)
+    with pytest.raises(outgoing.MailError, match="Could not send"):
+        outgoing.send(a_message(tmp_path), config)
 
 
 def test_without_smtp_host_each_message_becomes_one_eml_file(tmp_path, caplog):
-    caplog.set_level("INFO", logger="portal.services.mail")
+    caplog.set_level("INFO", logger="portal.services.mail.outgoing")
     config = settings(tmp_path)
-    first = mail.send(a_message(tmp_path), config)
-    second = mail.send(a_message(tmp_path), config)
+    first = outgoing.send(a_message(tmp_path), config)
+    second = outgoing.send(a_message(tmp_path), config)
     files = sorted((tmp_path / "outbox").iterdir())
     assert files == sorted([first, second])
     assert all(path.suffix == ".eml" for path in files)
@@ -115,11 +115,12 @@ def test_without_smtp_host_each_message_becomes_one_eml_file(tmp_path, caplog):
 
 
 def test_settings_come_from_the_app_config_names(tmp_path):
-    config = mail.MailSettings.from_config({
+    config = outgoing.MailSettings.from_config({
         "MAIL_FROM": "Help <help@acme.example>", "OUTBOX_DIR": str(tmp_path), "SMTP_HOST": "smtp.acme.example",
         "SMTP_PORT": "587", "SMTP_USERNAME": "u", "SMTP_PASSWORD": "p", "SMTP_STARTTLS": True,
     })
     assert (config.smtp_host, config.smtp_port, config.smtp_starttls) == ("smtp.acme.example", 587, True)
     assert config.domain == "acme.example"
-    offline = mail.MailSettings.from_config({"MAIL_FROM": "x@y.example", "OUTBOX_DIR": str(tmp_path), "SMTP_HOST": ""})
+    offline = outgoing.MailSettings.from_config({"MAIL_FROM": "x@y.example", "OUTBOX_DIR": str(tmp_path),
+                                                 "SMTP_HOST": ""})
     assert offline.smtp_host is None

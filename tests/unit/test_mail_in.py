@@ -13,10 +13,10 @@ from sqlalchemy import select
 from portal.clock import utcnow
 from portal.errors import InvalidTransition
 from portal.models import InboundMail, Ticket
-from portal.services import mail_in
-from portal.services.mail_headers import parse_mailbox
-from portal.services.mail_parsing import html_to_text, parse, reply_text
-from portal.services.reply_addresses import ReplyAddresses
+from portal.services.mail import inbound
+from portal.services.mail.headers import parse_mailbox
+from portal.services.mail.parsing import html_to_text, parse, reply_text
+from portal.services.mail.reply_addresses import ReplyAddresses
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "mail"
 
@@ -90,25 +90,25 @@ def test_only_a_delivery_status_notification_is_a_bounce_other_program_mail_is_a
 
 @pytest.fixture
 def settings(app):
-    return mail_in.InboundSettings.from_config(app.config)
+    return inbound.InboundSettings.from_config(app.config)
 
 
 def test_ingest_never_commits_and_logs_each_message_once(db, settings):
     raw = _raw(Message_ID="<once@example.net>")
-    first = mail_in.ingest(db, raw, settings=settings, now=utcnow())
-    again = mail_in.ingest(db, raw, settings=settings, now=utcnow())
+    first = inbound.ingest(db, raw, settings=settings, now=utcnow())
+    again = inbound.ingest(db, raw, settings=settings, now=utcnow())
     assert first.outcome == "created" and again.outcome == "duplicate" and again.ticket is first.ticket
     db.rollback()
     assert db.scalar(select(Ticket)) is None and db.scalar(select(InboundMail)) is None
 
 
 def test_the_hourly_limit_counts_only_the_last_hour(db, settings, app):
-    limited = mail_in.InboundSettings(**{**settings.__dict__, "max_new_per_hour": 1})
+    limited = inbound.InboundSettings(**{**settings.__dict__, "max_new_per_hour": 1})
     start = utcnow()
-    assert mail_in.ingest(db, _raw(Subject="one"), settings=limited, now=start).outcome == "created"
-    assert mail_in.ingest(db, _raw(Subject="two"), settings=limited, now=start).outcome == "rate_limited"
+    assert inbound.ingest(db, _raw(Subject="one"), settings=limited, now=start).outcome == "created"
+    assert inbound.ingest(db, _raw(Subject="two"), settings=limited, now=start).outcome == "rate_limited"
     later = start + timedelta(hours=1, seconds=1)
-    assert mail_in.ingest(db, _raw(Subject="three"), settings=limited, now=later).outcome == "created"
+    assert inbound.ingest(db, _raw(Subject="three"), settings=limited, now=later).outcome == "created"
 
 
 def test_an_agent_mailing_into_a_closed_ticket_is_refused_and_logged(db, settings, make, agnes):
@@ -116,9 +116,9 @@ def test_an_agent_mailing_into_a_closed_ticket_is_refused_and_logged(db, setting
     raw = _raw(From="agnes@example.com", Subject=f"Re: [{closed.ref}]", Message_ID="<late@example.com>",
                To=settings.reply_addresses.for_agent(agnes.id, closed.ref))
     with pytest.raises(InvalidTransition) as refused:
-        mail_in.ingest(db, raw, settings=settings, now=utcnow())
+        inbound.ingest(db, raw, settings=settings, now=utcnow())
     db.rollback()
-    logged = mail_in.record_refused(db, raw, refused.value, now=utcnow())
+    logged = inbound.record_refused(db, raw, refused.value, now=utcnow())
     db.commit()
     assert logged.outcome == "refused" and "InvalidTransition" in logged.record.detail
     assert len(closed.messages) == 1
@@ -129,13 +129,13 @@ def test_a_message_longer_than_the_portal_takes_is_cut_not_lost(db, settings):
     message = EmailMessage()
     message["From"], message["Subject"] = "carol@example.net", "Long log"
     message.set_content(long_text)
-    result = mail_in.ingest(db, message.as_bytes(), settings=settings, now=utcnow())
+    result = inbound.ingest(db, message.as_bytes(), settings=settings, now=utcnow())
     body = result.ticket.messages[0].body
     assert result.outcome == "created" and body.startswith("word word") and body.endswith("…")
     assert len(body) <= 50_000
 
 
-# ---- Reading the sender strictly (mail_headers) ----------------------------------------------------------
+# ---- Reading the sender strictly (mail.headers) ----------------------------------------------------------
 
 
 @pytest.mark.parametrize(("value", "address", "name"), [

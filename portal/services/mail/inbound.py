@@ -9,7 +9,7 @@ The rules, in the order they are applied:
 - the same Message-ID twice is acted on once (a unique row per Message-ID);
 - our own mail coming back, bounces, auto-replies (Auto-Submitted other than "no") and bulk or list mail
   (Precedence) never open a ticket or make us answer: bounces are written on the notification log;
-- the sender is the one address of an unambiguous From header (`mail_headers.read_sender`); a From header
+- the sender is the one address of an unambiguous From header (`headers.read_sender`); a From header
   in doubt (two addresses, an address as the display name, encoded tricks, or DMARC failed by the operator's
   trusted MTA) makes the mail an unknown sender's: it is never a reply, and without any usable address it is
   refused with its text kept in the log;
@@ -41,9 +41,9 @@ from portal.errors import DomainError
 from portal.models import InboundMail, Message, Notification, Ticket, TicketEvent, User
 from portal.services import accounts, notifications, tickets
 from portal.services.attachments import BLOCKED_EXTENSIONS, AttachmentStore, Upload, extension, safe_filename
-from portal.services.mail_headers import clean_text, dmarc_result, parse_mailbox
-from portal.services.mail_parsing import OWN_MESSAGE_ID, REF_IN_TEXT, MailFile, ParsedMail, parse, reply_text
-from portal.services.reply_addresses import ReplyAddresses
+from portal.services.mail.headers import clean_text, dmarc_result, parse_mailbox
+from portal.services.mail.parsing import OWN_MESSAGE_ID, REF_IN_TEXT, MailFile, ParsedMail, parse, reply_text
+from portal.services.mail.reply_addresses import ReplyAddresses
 from portal.services.ticket_ccs import EMAIL
 from portal.status import Status
 

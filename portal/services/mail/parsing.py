@@ -1,8 +1,8 @@
 """Reading one incoming e-mail: who sent it, what it refers to, its text, its files, and whether it is an
 automatic message (auto-reply, list mail, bounce) that must never open a ticket or trigger a reply.
 
-No database and no Flask: `parse(raw)` only looks at the bytes. `mail_in` decides what to do with the result.
-The sender is read by `mail_headers.read_sender` (strict, see there); a bounce is only a real delivery status
+No database and no Flask: `parse(raw)` only looks at the bytes. `inbound` decides what to do with the result.
+The sender is read by `headers.read_sender` (strict, see there); a bounce is only a real delivery status
 notification (RFC 3464: `multipart/report; report-type=delivery-status`), and only its recipients whose
 `Action` is `failed` bounced. Anything else sent by a program (an empty envelope sender, a mailer-daemon, an
 auto-reply) is automatic mail: never a ticket, never answered, and never taken for a failed delivery.
@@ -18,7 +18,7 @@ from email.message import EmailMessage, Message
 from email.policy import default as default_policy
 from html.parser import HTMLParser
 
-from portal.services.mail_headers import raw_values, read_sender, recipients
+from portal.services.mail.headers import raw_values, read_sender, recipients
 from portal.services.refs import REF_ALPHABET, REF_PREFIX
 from portal.services.scrubbing import Removal, _strip_quotes, _strip_signature
 
@@ -47,7 +47,7 @@ class ParsedMail:
     sender_name: str
     subject: str
     text: str
-    # Why the From header cannot be trusted ("" when it can): such a sender is nobody's reply (`mail_in`).
+    # Why the From header cannot be trusted ("" when it can): such a sender is nobody's reply (`inbound`).
     sender_problem: str = ""
     refs_in_subject: list[str] = field(default_factory=list)
     referenced_ids: list[str] = field(default_factory=list)  # In-Reply-To first, then References, newest first
@@ -55,7 +55,7 @@ class ParsedMail:
     auto_submitted: str = ""
     precedence: str = ""
     automatic_reason: str = ""  # another sign of a program's mail (an empty envelope sender, X-Autoreply)
-    recipients: list[str] = field(default_factory=list)  # the envelope's and the headers' (mail_headers)
+    recipients: list[str] = field(default_factory=list)  # the envelope's and the headers' (headers)
     authentication_results: list[str] = field(default_factory=list)  # raw, topmost first
     is_bounce: bool = False
     bounced_ids: list[str] = field(default_factory=list)
