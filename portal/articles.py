@@ -1,7 +1,8 @@
 """Knowledge-base articles: Markdown files under the KB folder, read into `Article` values.
 
 The files are the source of truth. Any folder of real-world help articles must import without an error:
-front matter is optional (title from front matter, else the first heading, else the file name), template
+front matter is optional (title from front matter, else the first level-1 heading, else the file name, never a
+lower heading: `## Settings` names a part of the article, not the article), template
 tags left over from static-site generators are stripped (see `markdown_text`), and the language comes
 from the front matter, else from a language-code folder anywhere in the path, else the default.
 
@@ -15,11 +16,12 @@ import logging
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import yaml
 
@@ -40,6 +42,7 @@ NOTICE_NAMES = frozenset({"readme", "license", "licence", "source", "copying", "
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NAME_SEPARATORS = re.compile(r"[\s_-]+")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Article:
     body: str
     content_hash: str
     explicit_summary: bool = False
+    title_source: str = "front matter"  # or "heading" (the first level-1 heading) or "file name"
     extra: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -210,7 +214,7 @@ def parse_article(path: str, raw: bytes, *, default_lang: str, mtime: float | No
     relative = PurePosixPath(path)
     lang = _language(meta, relative, default_lang)
     body = markdown_text.clean_template_syntax(content, meta)
-    title = _text(meta.get("title")) or markdown_text.first_heading(body) or _title_from_file_name(relative)
+    title, title_source = _title(meta, body, relative.name)
     body = markdown_text.drop_leading_heading(body, title)
     explicit_summary = _text(meta.get("summary")) or _text(meta.get("description"))
     return Article(
@@ -219,6 +223,7 @@ def parse_article(path: str, raw: bytes, *, default_lang: str, mtime: float | No
         section=_section(relative),
         slug=_strip_markdown_suffix(relative.name),
         title=title,
+        title_source=title_source,
         summary=explicit_summary or markdown_text.first_paragraph_text(body),
         explicit_summary=bool(explicit_summary),
         tags=_string_list(meta.get("tags")) + _string_list(meta.get("keywords")),
@@ -232,6 +237,16 @@ def parse_article(path: str, raw: bytes, *, default_lang: str, mtime: float | No
         content_hash=content_hash(raw),
         extra={key: value for key, value in meta.items() if isinstance(key, str)},
     )
+
+
+def _title(meta: dict, body: str, file_name: str) -> tuple[str, str]:
+    """The title and where it came from: the front matter's, else the first level-1 heading, else the file name.
+    Never a lower heading: in exported help centers most articles start at `##`."""
+    if title := _text(meta.get("title")):
+        return title, "front matter"
+    if title := markdown_text.top_heading(body):
+        return title, "heading"
+    return title_from_file_name(file_name), "file name"
 
 
 def _split_front_matter(text: str, path: str) -> tuple[dict, str]:
@@ -335,7 +350,28 @@ def _strip_markdown_suffix(name: str) -> str:
     return name
 
 
-def _title_from_file_name(relative: PurePosixPath) -> str:
-    words = _strip_markdown_suffix(relative.name).replace("-", " ").replace("_", " ").split()
-    title = " ".join(words) or relative.name
-    return title[:1].upper() + title[1:]
+def name_words(name: str) -> str:
+    """A file or folder name as words: percent-escapes decoded once (`What%27s-new`), dashes, underscores and
+    runs of spaces read as one space, control and unprintable characters dropped. Letters keep their case."""
+    decoded = unquote(name, errors="replace")
+    printable = "".join(_printable(char) for char in decoded)
+    return " ".join(_NAME_SEPARATORS.split(printable)).strip()
+
+
+def _printable(char: str) -> str:
+    category = unicodedata.category(char)
+    if category == "Cf":  # zero-width and soft-hyphen marks: inside a word, not between words
+        return ""
+    return " " if category[0] in "CZ" or char == "\ufffd" else char
+
+
+def title_from_file_name(name: str) -> str:
+    """The title of an article that has none: its file name as words (`Reset-the-password-for-your-Arduino-account.md`
+    → "Reset the password for your Arduino account"). The case is the author's (`iPhone-setup` stays), except
+    that an all-lower-case name gets a capital first letter (`forgot_your_password` → "Forgot your password").
+    Never empty: a name with no words (`--.md`) is shown as it is."""
+    stem = _strip_markdown_suffix(name)
+    title = name_words(stem)
+    if not title:
+        return stem.strip() or name
+    return title[:1].upper() + title[1:] if title == title.lower() else title

@@ -27,7 +27,7 @@ _ATTRIBUTE_LIST = re.compile(r"\{:[^{}\n]*\}|\{[.#][\w-][^{}\n]*\}")
 
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_HTML_HEADING = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.S | re.I)
+_HTML_HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h[1-6]>", re.S | re.I)
 
 # Each pattern below stops at the next character that could open another match (`[` and `(` in links, `<` in
 # tags and autolinks): a span that may run over such a character makes every unclosed opener scan to the end of
@@ -131,33 +131,59 @@ def clean_template_syntax(markdown: str, front_matter: Mapping[str, object] | No
 
 
 def headings(markdown: str) -> list[str]:
-    """The plain text of every heading (ATX `#`, setext underlines, and HTML `<hN>`) outside code."""
-    found: list[str] = []
+    """The plain text of every heading (ATX `#`, setext underlines, and HTML `<hN>`) outside code, in order."""
+    return [text for _level, text in leveled_headings(markdown)]
+
+
+def leveled_headings(markdown: str) -> list[tuple[int, str]]:
+    """(level, plain text) of every heading outside fenced code, in the order they appear. A heading line is
+    read whole, inline code included (`## The `mesa` command`); an HTML heading inside inline code is not one."""
+    found: list[tuple[int, str]] = []
 
     def collect(prose: str) -> str:
         lines = prose.splitlines()
+        here: list[tuple[int, int, str]] = []  # (line, level, text): HTML headings sorted in among the others
         for index, line in enumerate(lines):
             atx = _ATX_HEADING.match(line)
             if atx:
-                found.append(inline_text(atx.group(2)))
+                here.append((index, len(atx.group(1)), inline_text(atx.group(2))))
             elif (
                 index + 1 < len(lines)
                 and line.strip()
                 and not _LINE_MARKERS.match(line)
-                and _SETEXT_UNDERLINE.match(lines[index + 1])
+                and (underline := _SETEXT_UNDERLINE.match(lines[index + 1]))
                 and (index == 0 or not lines[index - 1].strip())
             ):
-                found.append(inline_text(line))
-        found.extend(inline_text(match.group(1)) for match in _HTML_HEADING.finditer(prose))
+                here.append((index, 1 if underline.group(1)[0] == "=" else 2, inline_text(line)))
+        if "<" in prose:
+            line, counted_to = 0, 0
+            for match in _HTML_HEADING.finditer(_blank_inline_code(prose)):
+                line += prose.count("\n", counted_to, match.start())  # counted forward once: linear
+                counted_to = match.start()
+                here.append((line, int(match.group(1)), inline_text(match.group(2))))
+        here.sort(key=lambda item: item[0])
+        found.extend((level, text) for _index, level, text in here if text)
         return prose
 
-    map_outside_code(markdown, collect)
-    return [heading for heading in found if heading]
+    map_outside_fences(markdown, collect)
+    return found
 
 
-def first_heading(markdown: str) -> str:
-    found = headings(markdown)
-    return found[0] if found else ""
+def _blank_inline_code(prose: str) -> str:
+    """The prose with each inline code span replaced by spaces (newlines kept): offsets and lines stay."""
+    pieces, last = [], 0
+    for start, end in inline_code_spans(prose):
+        pieces.append(prose[last:start])
+        pieces.append(re.sub(r"[^\n]", " ", prose[start:end]))
+        last = end
+    pieces.append(prose[last:])
+    return "".join(pieces)
+
+
+def top_heading(markdown: str) -> str:
+    """The first level-1 heading (`# Title`, or a line underlined with `===`), wherever it is: an article
+    whose first heading is `## Settings` is not titled "Settings"."""
+    return next((text for level, text in leveled_headings(markdown) if level == 1), "")
 
 
 def drop_leading_heading(markdown: str, title: str) -> str:

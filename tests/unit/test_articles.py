@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -10,6 +11,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from portal import markdown_text
 from portal.articles import (
     article_url,
     is_safe_relative_path,
@@ -17,6 +19,7 @@ from portal.articles import (
     parse_article,
     path_from_url,
     scan_articles,
+    title_from_file_name,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +56,7 @@ def test_language_comes_from_the_folder_and_section_from_the_folders_below_it(fi
     assert fixture_articles["es/cuenta/restablecer-contrasena.md"].lang == "es"
 
 
-def test_without_front_matter_the_title_is_the_first_heading_and_it_is_not_repeated(fixture_articles):
+def test_without_front_matter_the_title_is_the_first_top_level_heading_and_it_is_not_repeated(fixture_articles):
     article = fixture_articles["es/guias/sin-front-matter.md"]
     assert article.title == "Configurar el buzón de voz"
     assert article.lang == "es"
@@ -66,6 +69,37 @@ def test_without_heading_the_title_is_the_file_name_and_the_language_the_default
     assert article.title == "Wifi troubleshooting tips"
     assert (article.lang, article.section) == ("en", "misc")
     assert article.updated is not None  # the file's date when the front matter has none
+
+
+# Files shaped like the help center whose articles were titled "Settings": no front matter, `##` headings only.
+@pytest.mark.parametrize(("path", "markdown", "title", "source"), [
+    ("en/Change-your-network-name.md", "Intro.\n\n## Settings\n\nOpen them.\n\n## Example\n\nx",
+     "Change your network name", "file name"),
+    ("en/forgot_your_password.md", "Just text, no heading at all.", "Forgot your password", "file name"),
+    ("en/x.md", "---\ntitle: From the front matter\n---\n# A heading\n\n## Settings", "From the front matter",
+     "front matter"),
+    ("en/x.md", "## Settings\n\nText.\n\n# The real title\n\n### Steps", "The real title", "heading"),
+    ("en/x.md", "Setext title\n============\n\nText.\n\nPart\n----\n", "Setext title", "heading"),
+    ("en/x.md", "Part\n----\n\nText.", "X", "file name"),  # a setext level-2 heading is not a title
+    ("en/x.md", "### Only a third-level heading\n\nText.", "X", "file name"),
+    ("en/x.md", "```\n# not a heading, a shell comment\n```\n## Settings", "X", "file name"),
+    ("en/guides/set up your router.md", "## Before you start", "Set up your router", "file name"),
+    ("en/What%27s%20new%20in%20Mesa.md", "## 2.0", "What's new in Mesa", "file name"),
+    ("en/iPhone-and_iPad  setup.md", "## Steps", "iPhone and iPad setup", "file name"),
+    ("en/ASEC-21-001.md", "## Summary", "ASEC 21 001", "file name"),
+    ("en/--.md", "## Summary", "--", "file name"),
+    ("en/bad%ff%00name.md", "", "Bad name", "file name"),
+])
+def test_the_title_is_never_a_lower_heading(path, markdown, title, source):
+    article = parse_article(path, markdown.encode(), default_lang="en")
+    assert (article.title, article.title_source) == (title, source)
+    assert article.title.strip()
+
+
+def test_every_heading_level_is_kept_as_a_heading():
+    article = parse_article("en/x.md", b"## Settings\n\n### Reset the modem\n\n#### Factory default\n\n"
+                            b"<h5>Fine print</h5>", default_lang="en")
+    assert article.headings == ["Settings", "Reset the modem", "Factory default", "Fine print"]
 
 
 def test_statuses_are_read_and_unknown_statuses_hide_the_article(fixture_articles, tmp_path):
@@ -174,3 +208,40 @@ def test_the_shared_corpus_titles_and_languages_are_right(corpus_articles):
 def test_the_shared_corpus_leaves_no_template_syntax_in_the_searchable_text(corpus_articles):
     leftovers = [a.path for a in corpus_articles if "{%" in a.plain_body or "{:" in a.plain_body]
     assert leftovers == []
+
+
+def _file_name_title(article) -> str:
+    return title_from_file_name(Path(article.path).name)
+
+
+def _titles_that_are_lower_headings(articles) -> list[str]:
+    """Articles titled like one of their own `##`-or-lower headings, when that is not also the file name's title."""
+    wrong = []
+    for article in articles:
+        lower = {text for level, text in markdown_text.leveled_headings(article.body) if level > 1}
+        if article.title in lower and article.title != _file_name_title(article):
+            wrong.append(f"{article.path}: {article.title}")
+    return wrong
+
+
+def test_the_shared_corpus_titles_are_never_a_lower_heading(corpus_articles):
+    assert _titles_that_are_lower_headings(corpus_articles) == []
+    sources = Counter(article.title_source for article in corpus_articles)
+    assert sources == {"front matter": 525}  # every article of the corpus names itself
+
+
+def test_the_shared_corpus_without_front_matter_takes_its_titles_from_the_file_names(corpus_articles):
+    """The defect's shape: the same help centers exported without front matter, most articles starting at `##`."""
+    bare = []
+    for article in corpus_articles:
+        text = (CORPUS / article.path).read_text(encoding="utf-8")
+        front_matter = re.match(r"---\n.*?\n---\n", text, re.S)
+        bare.append(parse_article(article.path, text[front_matter.end() if front_matter else 0:].encode(),
+                                  default_lang="en"))
+    assert _titles_that_are_lower_headings(bare) == []
+    sources = Counter(article.title_source for article in bare)
+    assert sources == {"file name": 523, "heading": 2}
+    by_path = {article.path: article for article in bare}
+    account = "arduino-help-center/en/About Arduino/My Arduino Account/"
+    reset = by_path[account + "Reset-the-password-for-your-Arduino-account.md"]
+    assert reset.title == "Reset the password for your Arduino account"
