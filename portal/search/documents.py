@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from portal.articles import Article, article_url, name_words
+from portal.articles import Article, article_url
 from portal.search.results import Hit
 from portal.search.schema import field_name, length_column
 from portal.search.text_query import words_of
@@ -16,23 +16,14 @@ def section_ancestors(section: str) -> str:
     return ",".join("/".join(parts[: depth + 1]) for depth in range(len(parts)))
 
 
-def folder_words(section: str) -> str:
-    """"Store Support/Payments_and-Invoices" → "Store Support\nPayments and Invoices": the folders an article sits
-    in, as words (the language folder and the folders above it are not part of the section)."""
-    return "\n".join(name_words(folder) for folder in PurePosixPath(section).parts) if section else ""
-
-
 def index_document(article: Article, *, stamp: str, lang: str) -> dict[str, object]:
     """The fields Whoosh indexes for one article; `lang` picks the analysed fields (the article's language)."""
     summary = article.summary if article.explicit_summary else ""
     parts = {
         "title": article.title,
-        "headings": "\n".join(article.headings),
-        "tags": "\n".join([" ".join(article.tags), summary]).strip(),
-        "path_words": folder_words(article.section),
+        "heads": "\n".join([*article.headings, " ".join(article.tags), summary]).strip(),
         "body": article.plain_body,
     }
-    labels = "\n".join(text for part, text in parts.items() if part != "body")
     document: dict[str, object] = {
         "path": article.path,
         "lang": article.lang,
@@ -46,7 +37,7 @@ def index_document(article: Article, *, stamp: str, lang: str) -> dict[str, obje
         "title": article.title,
         "summary": article.summary,
         # each word once: the spelling corrector only needs to know which words exist, and how often
-        "vocab": " ".join(dict.fromkeys(words_of(labels))),
+        "vocab": " ".join(dict.fromkeys(words_of(parts["title"] + "\n" + parts["heads"]))),
     }
     for part, text in parts.items():
         document[length_column(part)] = len(words_of(text))

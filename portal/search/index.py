@@ -33,7 +33,7 @@ from portal.search import ranking
 from portal.search.documents import index_document, to_hit
 from portal.search.files import changed_folders, folder_files, folder_stamps, stamp_of
 from portal.search.results import Hit, SearchResults, SyncReport
-from portal.search.schema import INDEX_NAME, INDEX_PREFIX, analyzers, build_schema
+from portal.search.schema import INDEX_NAME, analyzers, build_schema
 from portal.search.scoring import Snapshot
 from portal.search.searching import SearchContext, run_search
 from portal.search.snippets import TermMatcher
@@ -62,7 +62,6 @@ class KbIndex:
             lang: TermMatcher(lambda word, analyzer=analyzer: [token.text for token in analyzer(word)])
             for lang, analyzer in self._analyzers.items()
         }
-        self._field_names = set(build_schema().names())
         self._ix: whoosh_index.Index | None = None
         self._known: dict[str, str] = {}  # path -> stamp this process knows to be indexed
         self._known_loaded = False
@@ -240,12 +239,7 @@ class KbIndex:
             try:
                 if whoosh_index.exists_in(self.index_dir, indexname=INDEX_NAME):
                     ix = whoosh_index.open_dir(self.index_dir, indexname=INDEX_NAME)
-                    if set(ix.schema.names()) != self._field_names:
-                        # Built by a Mesa with other fields under the same name (INDEX_NAME not bumped):
-                        # writing an article to it would fail on an unknown field, so it is built again.
-                        log.warning("Knowledge-base index in %s has other fields; rebuilding it", self.index_dir)
-                        ix.close()
-                    elif _readable(ix):
+                    if _readable(ix):
                         self._ix = ix
                         return ix
             except Exception as exc:  # derived data: whatever is wrong with it, rebuilding fixes it
@@ -264,18 +258,7 @@ class KbIndex:
     def _create_and_fill(self, progress: Progress | None) -> int:
         self._forget_searchers()
         self._ix = whoosh_index.create_in(self.index_dir, build_schema(), indexname=INDEX_NAME)
-        count = self._fill(self._ix, progress)
-        self._remove_older_versions()
-        return count
-
-    def _remove_older_versions(self) -> None:
-        """Delete the files of an index built by an older Mesa (another `INDEX_NAME`): its schema is not this
-        one's, so it is never opened again, and it would only take up space."""
-        for file in self.index_dir.iterdir():
-            name = file.name.lstrip("_")
-            if name.startswith(INDEX_PREFIX) and not name.startswith(INDEX_NAME + "_"):
-                with contextlib.suppress(OSError):
-                    file.unlink()
+        return self._fill(self._ix, progress)
 
     def _fill(self, ix: whoosh_index.Index, progress: Progress | None) -> int:
         self._load_synonyms()

@@ -1,13 +1,11 @@
 """From a parsed customer query to the weighted terms that `scoring` adds up, and back to ranked hits.
 
 The rules, in the order they apply:
-1. Every slot (a word, or a multi-word synonym match) is searched in the title, the headings, the tags
-   and summary, the folder names and the body (weighed by `schema.FIELD_BOOSTS`) of both languages, each
-   language with its own analyser. The customer's language counts `PREFERRED_LANGUAGE_BOOST` times
-   more; synonyms count `SYNONYM_WEIGHT`.
-2. A word that no article contains is replaced by its closest words in the vocabulary of titles,
-   headings, tags and folder names (a typo such as "pasword"); those corrections also make the "did you
-   mean" suggestion.
+1. Every slot (a word, or a multi-word synonym match) is searched in the title, the "heads" (headings,
+   tags, summary) and the body of both languages, each language with its own analyser. The customer's
+   language counts `PREFERRED_LANGUAGE_BOOST` times more; synonyms count `SYNONYM_WEIGHT`.
+2. A word that no article contains is replaced by its closest words in the titles' and headings'
+   vocabulary (a typo such as "pasword"); those corrections also make the "did you mean" suggestion.
 3. When fewer than `FEW_RESULTS` articles match, a relaxed pass drops the quoted-phrase requirement and
    adds, for each word, the indexed terms one or two edits away (the fuzzy pass).
 4. An article and its translation are shown once, in the customer's language when both match.

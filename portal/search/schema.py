@@ -4,7 +4,7 @@ English: Whoosh's stemming analyser, then accent folding. Spanish: stop words, t
 then the Snowball stemmer — folding *before* stemming is what lets "facturacion" find "facturación"
 (RECIPES §2: folding after the stemmer breaks words whose suffix carries the accent).
 A document fills only its own language's fields; a query searches both sets, the customer's first.
-`vocab` keeps the words of titles, headings, tags and folder names unstemmed and with their accents: "did you mean"
+`vocab` keeps the words of titles, headings and tags unstemmed and with their accents: "did you mean"
 suggests real words from it (body words would double the indexing time for little gain).
 `len_<part>` columns hold each part's word count, for BM25's length normalisation in `scoring`.
 """
@@ -24,20 +24,14 @@ from whoosh.analysis import (
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
-# Bump when the schema, an analyser or what a field holds changes: a new name makes every process build a fresh
-# index (`KbIndex` then deletes the files of the older versions from the index folder).
-INDEX_PREFIX = "mesa_kb_"
-INDEX_NAME = INDEX_PREFIX + "v2"  # v2: headings, tags and folder names each a field of their own
+# Bump when the schema or an analyser changes: a new name makes every process build a fresh index.
+INDEX_NAME = "mesa_kb_v1"
 
-# The parts of an article, each a field per language: the title; the headings of every level; the tags and the
-# summary its author wrote; the folder names below the language folder ("Store Support/Shipping"); the body.
-# Few fields keep both indexing and searching fast (every field is one more posting list per query word).
-TEXT_FIELDS = ("title", "headings", "tags", "path_words", "body")
-# How much a match in each part of an article counts, relative to the body. A heading names a part of the
-# article, a folder the topic it sits in: both say more than a word of the body and less than the title or the
-# tags its author chose. (On the judged queries of `bench/kb_quality.py`, headings at 2.0 ranked one answer lower
-# than at 1.5; the folders' weight between 0.5 and 2.0 changed nothing there.)
-FIELD_BOOSTS = {"title": 4.0, "tags": 2.0, "headings": 1.5, "path_words": 1.5, "body": 1.0}
+# Three parts per language: the title; "heads" = headings, tags and the summary; the body. Few fields
+# keep both indexing and searching fast (every field is one more posting list per query word).
+TEXT_FIELDS = ("title", "heads", "body")
+# How much a match in each part of an article counts, relative to the body.
+FIELD_BOOSTS = {"title": 4.0, "heads": 2.0, "body": 1.0}
 
 
 def analyzers() -> dict[str, Analyzer]:

@@ -195,56 +195,6 @@ def test_a_corrupted_index_is_rebuilt(index, kb_dir, tmp_path):
     fresh.close()
 
 
-def _old_index(folder: Path, name: str) -> None:
-    """An index as an older Mesa left it in the instance folder: its own name and fields."""
-    from whoosh import index as whoosh_index
-    from whoosh.fields import ID, TEXT, Schema
-
-    folder.mkdir(parents=True, exist_ok=True)
-    old = whoosh_index.create_in(folder, Schema(path=ID(stored=True, unique=True), heads_en=TEXT()), indexname=name)
-    with old.writer() as writer:
-        writer.add_document(path="en/gone.md", heads_en="stale words")
-    old.close()
-
-
-def test_an_index_of_an_older_version_is_replaced_at_start(kb_dir, tmp_path):
-    folder = tmp_path / "old_index"
-    _old_index(folder, "mesa_kb_v1")
-    fresh = KbIndex(folder, kb_dir, "en")
-    assert fresh.ensure().rebuilt
-    assert fresh.document_count() == 12
-    assert paths(fresh.search("setup", lang="en")) == ["en/guides/setup/Connect your router.md"]  # a folder name
-    assert not [file.name for file in folder.iterdir() if "mesa_kb_v1" in file.name]  # its files are gone
-    fresh.close()
-
-
-def test_an_index_with_other_fields_under_the_current_name_is_rebuilt(kb_dir, tmp_path):
-    from portal.search.schema import INDEX_NAME
-
-    folder = tmp_path / "odd_index"
-    _old_index(folder, INDEX_NAME)
-    fresh = KbIndex(folder, kb_dir, "en")
-    assert fresh.ensure().rebuilt
-    write(kb_dir, "en/faq/new.md", "# New\n\nZebra crossing.")
-    assert fresh.sync().added == ["en/faq/new.md"]  # writing to it works
-    assert paths(fresh.search("zebra")) == ["en/faq/new.md"]
-    fresh.close()
-
-
-def test_a_word_only_in_a_lower_heading_or_a_folder_name_finds_the_article(index, kb_dir):
-    write(kb_dir, "en/faq/lights.md", "Intro.\n\n## Steps\n\n### Quokka mode\n\nHold the button.\n")
-    write(kb_dir, "en/faq/quokka-mentions.md", "# Lights\n\nUnlike quokka mode, this one is simple.\n")
-    write(kb_dir, "en/Warranty-claims/start_here/how-to-begin.md", "Fill in the form.\n")
-    write(kb_dir, "help-center/en/guides/contact.md", "Write to us.\n")
-    index.sync()
-    assert paths(index.search("quokka", lang="en"))[0] == "en/faq/lights.md"  # a heading counts more than the body
-    warranty = "en/Warranty-claims/start_here/how-to-begin.md"
-    assert paths(index.search("warranty claims", lang="en")) == [warranty]  # dashes read as spaces
-    assert paths(index.search("start", lang="en")) == [warranty]  # a subfolder, underscores read as spaces
-    assert paths(index.search("center", lang="en")) == []  # folders above the language folder are not the topic
-    assert index.search("warrenty", lang="en").suggestion == "warranty"  # folder names feed "did you mean"
-
-
 def test_rebuild_reports_progress(index):
     seen = []
     assert index.rebuild(progress=lambda done, total: seen.append((done, total))) == 12
