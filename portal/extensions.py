@@ -199,6 +199,13 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message = app.config["LOGIN_MESSAGE"]
     login_manager.localize_callback = str  # the lazy message, in the visitor's language, when flashed
 
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        """A POST whose login ended keeps its text through the login (views/carried_forms.py)."""
+        from portal.views import carried_forms
+
+        return carried_forms.unauthorized()
+
     @login_manager.user_loader
     def _load_user(session_id: str):
         """Every request: the person the session names, while it is younger than SESSION_LIFETIME and nothing

@@ -15,6 +15,12 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
+  // The login ended before this was sent: the server answers with the login page carrying what was typed
+  // (HX-Retarget: body), which must be shown, not dropped like other 4xx answers.
+  if (status === 401 && event.detail.xhr.getResponseHeader("HX-Retarget") === "body") {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
 });
 
 // The server says the ticket's new version after each change: every form on the page follows it.

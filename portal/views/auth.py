@@ -16,7 +16,7 @@ from portal.extensions import db_session, limiter
 from portal.models import User
 from portal.services import accounts, password_reset, registration
 from portal.services.account_links import InvalidLink
-from portal.views import mailer
+from portal.views import carried_forms, mailer
 from portal.views.account_forms import (
     ChangePasswordForm,
     ConfirmAddressForm,
@@ -70,10 +70,13 @@ def login() -> Page:
                                    email=user.email)]
         elif user is not None:
             login_user(user)
+            carried = carried_forms.from_login_form(request)
+            if carried is not None:  # the text of a post whose session had ended: the person sends it again
+                return carried_forms.send_page(carried)
             return redirect(_next_target(), 303)
         else:
             form.password.errors = [_("Wrong e-mail or password.")]
-    return render_template("auth/login.html", form=form), _status()
+    return render_template("auth/login.html", form=form, carried=carried_forms.from_login_form(request)), _status()
 
 
 @bp.post("/logout")

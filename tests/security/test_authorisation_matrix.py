@@ -82,6 +82,8 @@ def outcome(response) -> str:
     location = response.headers.get("Location", "")
     if response.status_code in (301, 302, 303) and re.match(r"^(https?://[^/]+)?/login(\?|$)", location):
         return LOGIN
+    if response.status_code == 401 and "data-carried-login" in response.text:
+        return LOGIN  # a POST with text in it: the login page itself, carrying the text (views/carried_forms.py)
     if response.status_code == 404:
         return NOT_FOUND
     if response.status_code == 401:

@@ -422,4 +422,7 @@ def test_changing_password_needs_the_current_one(client, alice):
 
 
 def test_account_needs_login(client):
-    assert client.post("/account", data={"name": "x"}).status_code == 302
+    assert client.post("/account").status_code == 302
+    # with something typed: the login page itself, keeping it (tests/security/test_session_expiry_keeps_text.py)
+    answer = client.post("/account", data={"name": "x"})
+    assert answer.status_code == 401 and "data-carried-login" in answer.text
