@@ -16,9 +16,13 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
   // The login ended before this was sent: the server answers with the login page carrying what was typed
-  // (HX-Retarget: body), which must be shown, not dropped like other 4xx answers.
+  // (HX-Retarget: body). It replaces the page only when the person submitted a form; a background request (the
+  // presence poll, the typing ping) must not swap the page away from under someone typing: their next submit
+  // carries the whole text.
   if (status === 401 && event.detail.xhr.getResponseHeader("HX-Retarget") === "body") {
-    event.detail.shouldSwap = true;
+    const config = event.detail.requestConfig;
+    const submitted = config && config.triggeringEvent && config.triggeringEvent.type === "submit";
+    event.detail.shouldSwap = Boolean(submitted);
     event.detail.isError = false;
   }
 });
