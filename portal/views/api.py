@@ -361,6 +361,9 @@ def add_message(ref: str) -> tuple[Response, int]:
     submit_as = _string(data, "submit_as", max_length=20)
     version = _integer(data, "version")
     api_tickets.check_message_options(public=public, submit_as=submit_as, actor=me)
+    if submit_as is not None and submit_as not in tickets.SUBMIT_AS:
+        # The document lists the statuses; an empty one is refused like an unknown one, not read as "keep it".
+        raise Invalid(N_("Choose open, pending, on hold or solved."), field="status")
     if me.is_agent:
         message = tickets.agent_reply(session, ticket, body=body, public=public, submit_as=submit_as,
                                       uploads=uploads, store=_store(), actor=me, now=now, expected_version=version)
@@ -383,7 +386,7 @@ def _message_input() -> tuple[dict, list[Upload]]:
     data: dict[str, object] = {"body": form.get("body")}
     if "public" in form:
         data["public"] = form["public"].strip().lower() in ("true", "1", "yes", "on")
-    if form.get("submit_as"):
+    if "submit_as" in form:
         data["submit_as"] = form["submit_as"]
     if "version" in form:
         data["version"] = whole_number(form["version"])

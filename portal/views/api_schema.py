@@ -23,7 +23,7 @@ from portal.services.api_tickets import (
 )
 from portal.services.categories import MAX_FIELD_ANSWERS, MAX_FIELD_VALUE
 from portal.services.refs import REF_PATTERN
-from portal.services.tickets import BODY_MAX, SUBJECT_MAX
+from portal.services.tickets import BODY_MAX, SUBJECT_MAX, SUBMIT_AS
 from portal.status import Status
 from portal.views.api_kb import MAX_LIMIT as KB_MAX_LIMIT
 from portal.views.input_bounds import positive_up_to
@@ -218,7 +218,7 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "body": _text(BODY_MAX, blank=False),
             "public": {"type": "boolean", "default": True, "description": "false: a private note (agents only)"},
-            "submit_as": {"type": "string", "enum": ["open", "pending", "on_hold", "solved", None], "nullable": True,
+            "submit_as": {"type": "string", "enum": [*SUBMIT_AS, None], "nullable": True,
                           "description": "Agents: change the status with the reply"},
             "version": {**VERSION, "nullable": True},
         },
@@ -229,7 +229,7 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "body": _text(BODY_MAX, blank=False),
             "public": {"type": "string", "enum": ["true", "false"]},
-            "submit_as": {"type": "string", "enum": ["open", "pending", "on_hold", "solved"]},
+            "submit_as": {"type": "string", "enum": list(SUBMIT_AS)},
             "version": {"type": "string", "pattern": f"^(?:0|{ID_TEXT})$"},
             "attachments": {"type": "array", "maxItems": 5, "items": {"type": "string", "format": "binary"}},
         },

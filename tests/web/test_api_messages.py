@@ -100,11 +100,20 @@ def test_an_agent_reply_based_on_a_stale_version_is_a_409(client, ticket_of_alic
 
 @pytest.mark.parametrize(("payload", "field"), [({}, "body"), ({"body": "   "}, "body"), ({"body": 3}, "body"),
                                                 ({"body": "x", "public": "no"}, "public"),
-                                                ({"body": "x", "submit_as": "closed"}, "status")])
+                                                ({"body": "x", "submit_as": "closed"}, "status"),
+                                                ({"body": "x", "submit_as": ""}, "status")])
 def test_invalid_messages_are_422(client, ticket_of_alice, agent_token, payload, field):
     response = client.post(f"/api/v1/tickets/{ticket_of_alice.ref}/messages", json=payload, headers=agent_token)
     assert response.status_code == 422
     assert response.json["error"]["field"] == field
+
+
+def test_an_empty_submit_as_in_a_multipart_reply_is_refused_like_in_json(client, ticket_of_alice, agent_token):
+    """The document lists the statuses a reply may set; an empty one is not "keep the status" but a mistake."""
+    response = client.post(f"/api/v1/tickets/{ticket_of_alice.ref}/messages", headers=agent_token,
+                           data={"body": "Answer", "submit_as": ""}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert response.json["error"]["field"] == "status"
 
 
 def test_attachments_upload_and_download_with_the_tickets_access_rules(client, ticket_of_alice, alice_token,
