@@ -87,4 +87,9 @@ def test_without_a_match_the_ticket_is_filed_directly(client, db, alice):
 
 
 def test_suggestions_need_a_login(client):
-    assert client.post("/tickets/suggestions", data=ROUTER).status_code == 302
+    """A logged-out visitor gets no suggestions: the login page, which keeps what they typed (carried_forms)."""
+    page = client.post("/tickets/suggestions", data=ROUTER)
+    assert page.status_code == 401
+    assert "data-carried-login" in page.text and 'name="password"' in page.text
+    assert ROUTER["description"] in page.text
+    assert 'class="suggestion' not in page.text
