@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -165,16 +165,20 @@ class KbIndex:
 
     def search(self, query: str, *, lang: str | None = None, only_lang: str | None = None,
                section: str | None = None, page: int = 1, per_page: int = 10,
-               visible_statuses: Iterable[str] = PUBLIC_STATUSES) -> SearchResults:
+               visible_statuses: Iterable[str] = PUBLIC_STATUSES,
+               boosts: Mapping[str, float] | None = None) -> SearchResults:
         """Articles matching `query`, the customer's language (`lang`) first. `only_lang` and `section`
-        filter. Raises `QueryTooLong` past `MAX_QUERY_CHARS`; any other input is searched as words."""
+        filter. `boosts` (path -> 0..1) is what earlier searchers of this query found useful (see
+        `services.search_learning`). Raises `QueryTooLong` past `MAX_QUERY_CHARS`; any other input is
+        searched as words."""
         page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
         parsed = parse_query(query, self.synonyms)
         if parsed.is_empty:
             return SearchResults(query=query, total=0, suggestion=None, hits=[], page=page, per_page=per_page)
         context = self._context()
         allowed = self._allowed_docs(context, tuple(visible_statuses), only_lang, section)
-        return run_search(context, parsed, lang=lang, allowed=allowed, page=page, per_page=per_page)
+        return run_search(context, parsed, lang=lang, allowed=allowed, page=page, per_page=per_page,
+                          boosts=boosts or {})
 
     def suggest(self, query: str) -> str | None:
         """"Did you mean": the query with unknown words replaced by the closest title/heading words."""

@@ -33,6 +33,9 @@ class SearchResults(PageNumbers):
     page: int = 1
     per_page: int = 10
     fuzzy: bool = False
+    # False when nothing matches well: the hits are the closest the help center has, not an answer. The new-ticket
+    # form then offers none; the search page lists them under a "no article matches this well" message.
+    confident: bool = True
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 
@@ -28,7 +29,7 @@ class SearchContext:
 
 
 def run_search(context: SearchContext, parsed: ParsedQuery, *, lang: str | None, allowed: set[int],
-               page: int, per_page: int) -> SearchResults:
+               page: int, per_page: int, boosts: Mapping[str, float]) -> SearchResults:
     reader = context.searcher.reader()
     builder = ranking.QueryBuilder(reader, context.analyzers, context.synonyms, lang,
                                    corrections_cache=context.snapshot.corrections)
