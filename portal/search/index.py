@@ -9,6 +9,9 @@ Lifecycle rules:
   seconds; a sync that cannot get the lock skips its changes and the next sync retries them.
 - Readers keep one searcher per thread and reopen it as soon as the index generation changes, so a
   newly indexed article is found by the next search in every process.
+- Every article written to the index is embedded first (`embeddings`: vectors by content hash in the same
+  folder), so the generation that shows it can also find it by meaning. A missing or partial vector store is
+  filled by `ensure()`; an article without vectors is still found by its words.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from whoosh.writing import CLEAR
 from portal.articles import PUBLIC_STATUSES, Article, iter_article_paths, load_article
 from portal.search import ranking
 from portal.search.documents import index_document, to_hit
+from portal.search.embeddings import DenseIndex, EmbeddingStore, embed_articles, embedder
 from portal.search.files import changed_folders, folder_files, folder_stamps, stamp_of
 from portal.search.results import Hit, SearchResults, SyncReport
 from portal.search.schema import INDEX_NAME, analyzers, build_schema
@@ -43,6 +47,7 @@ log = logging.getLogger(__name__)
 
 SYNONYMS_FILE = "_synonyms.txt"
 MAX_PER_PAGE = 50
+FILL_BATCH = 64  # articles read and embedded together during a full build
 
 Progress = Callable[[int, int], None]
 
@@ -57,6 +62,7 @@ class KbIndex:
         self.default_lang = default_lang
         self.synonyms_file = Path(synonyms_file) if synonyms_file else self.kb_dir / SYNONYMS_FILE
         self.write_timeout = write_timeout
+        self._store = EmbeddingStore(self.index_dir)
         self._analyzers = analyzers()
         self._term_matchers = {
             lang: TermMatcher(lambda word, analyzer=analyzer: [token.text for token in analyzer(word)])
@@ -83,7 +89,30 @@ class KbIndex:
             if self._open_existing() is None:
                 self._create_and_fill(None)
                 return SyncReport(rebuilt=True)
-        return self.sync()
+        report = self.sync()
+        self.backfill_embeddings()
+        return report
+
+    def backfill_embeddings(self, progress: Progress | None = None) -> int:
+        """Embed indexed articles that have no vectors (the store was deleted, or the model changed)."""
+        with self._lock:
+            ix = self._require_index()
+            with ix.searcher() as searcher:
+                reader = searcher.reader()
+                paths, hashes = reader.column_reader("path"), reader.column_reader("content_hash")
+                indexed = {hashes[docnum]: paths[docnum] for docnum in reader.all_doc_ids()}
+            missing = sorted(set(indexed) - self._store.known(), key=indexed.get)
+            done = 0
+            for start in range(0, len(missing), FILL_BATCH):
+                paths = [indexed[content_hash] for content_hash in missing[start : start + FILL_BATCH]]
+                batch = [load_article(self.kb_dir, path, self.default_lang) for path in paths]
+                self._embed([article for article in batch if article is not None])
+                done += len(batch)
+                if progress is not None:
+                    progress(done, len(missing))
+            if missing:
+                self._snapshots.clear()  # the next search builds its matrix with the new vectors
+            return len(missing)
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Re-index every article from scratch; readers keep the old index until the new one commits."""
@@ -132,6 +161,8 @@ class KbIndex:
             # Never make a web request wait for another worker's writer: it is indexing the same change,
             # and what it does not cover is retried on the next check (the folder stamps stay stale).
             report = self.sync(write_timeout=0, folders=moved)
+            if full and not self._store.exists():
+                self.backfill_embeddings()  # someone deleted the vectors: rebuild them, as for the index
             if not report.skipped:
                 self._last_folders = folders
                 if full:
@@ -145,6 +176,7 @@ class KbIndex:
         with self._lock:
             ix = self._require_index()
             stamp = self._file_stamp(article.path)
+            self._embed([article])
             with self._writer(ix) as writer:
                 writer.update_document(**self._document(article, stamp))
             self._known[article.path] = stamp
@@ -268,15 +300,22 @@ class KbIndex:
         self._load_synonyms()
         on_disk = sorted(iter_article_paths(self.kb_dir))
         known: dict[str, str] = {}
+        hashes: set[str] = set()
+        embedded = self._store.known()
         with self._writer(ix, timeout=max(self.write_timeout, 30.0), mergetype=CLEAR) as writer:
-            for done, (path, stat) in enumerate(on_disk, start=1):
-                article = load_article(self.kb_dir, path, self.default_lang)
-                if article is not None:
-                    writer.add_document(**self._document(article, stamp_of(stat)))
-                    known[path] = stamp_of(stat)
+            for start in range(0, len(on_disk), FILL_BATCH):
+                batch = on_disk[start : start + FILL_BATCH]
+                articles = [(load_article(self.kb_dir, path, self.default_lang), stat) for path, stat in batch]
+                self._embed([article for article, _stat in articles if article is not None], embedded)
+                for article, stat in articles:
+                    if article is not None:
+                        writer.add_document(**self._document(article, stamp_of(stat)))
+                        known[article.path] = stamp_of(stat)
+                        hashes.add(article.content_hash)
                 if progress is not None:
-                    progress(done, len(on_disk))
+                    progress(start + len(batch), len(on_disk))
         self._known, self._known_loaded = known, True
+        self._store.keep_only(hashes)
         return len(known)
 
     # ----- internals: writing ----------------------------------------------------------------------
@@ -310,6 +349,7 @@ class KbIndex:
                 self._known.pop(path, None)
         if not to_write and not to_delete:
             return report
+        self._embed(to_write)
         try:
             with self._writer(ix, timeout=write_timeout) as writer:
                 for article in to_write:
@@ -327,6 +367,21 @@ class KbIndex:
             report.deleted.append(path)
             self._known.pop(path, None)
         return report
+
+    def _embed(self, articles: list[Article], known: set[str] | None = None) -> None:
+        """Store vectors for the articles that have none. Never stops indexing: without vectors an article
+        is still found by its words, and the next `ensure()` tries again."""
+        try:
+            have = known if known is not None else set(self._store.get(a.content_hash for a in articles))
+            todo = [article for article in articles if article.content_hash not in have]
+            if todo:
+                vectors = embed_articles(todo)
+                self._store.put(vectors)
+                if known is not None:
+                    known.update(vectors)
+        except Exception:
+            log.warning("Could not embed %d knowledge-base articles; they are searchable by words only",
+                        len(articles), exc_info=True)
 
     def _document(self, article: Article, stamp: str) -> dict[str, object]:
         lang = article.lang if article.lang in self._analyzers else self.default_lang
@@ -390,7 +445,24 @@ class KbIndex:
                 for old in sorted(self._snapshots)[:-2]:
                     del self._snapshots[old]
         return SearchContext(searcher=searcher, snapshot=snapshot, analyzers=self._analyzers,
-                             synonyms=self._synonyms, term_matchers=self._term_matchers)
+                             synonyms=self._synonyms, term_matchers=self._term_matchers,
+                             dense=lambda: self._dense_index(searcher, snapshot), embed=_embed_query)
+
+    def _dense_index(self, searcher, snapshot: Snapshot) -> DenseIndex | None:
+        """This generation's vectors, built once (from the previous generation's where articles did not change)."""
+        if snapshot.dense is not None:
+            return snapshot.dense
+        with snapshot.dense_lock:
+            if snapshot.dense is None:
+                previous = next((other.dense for generation, other in sorted(self._snapshots.items(), reverse=True)
+                                 if other is not snapshot and other.dense is not None), None)
+                try:
+                    hashes = snapshot.column(searcher.reader(), "content_hash")
+                    snapshot.dense = DenseIndex.build(hashes, self._store, previous)
+                except Exception:
+                    log.warning("Could not load the knowledge base's vectors; searching by words only", exc_info=True)
+                    return None
+        return snapshot.dense
 
     @staticmethod
     def _is_current(searcher) -> bool:
@@ -437,6 +509,10 @@ class KbIndex:
             query = _listing_filter(only_lang, statuses, section)
             filters[key] = set(context.searcher.docs_for_query(query))
         return filters[key]
+
+
+def _embed_query(text: str):
+    return embedder().encode([text])[0]
 
 
 def _readable(ix: whoosh_index.Index) -> bool:

@@ -72,6 +72,8 @@ class Snapshot:
         self._cached_postings = 0
         self._best: dict[tuple, Impacts] = {}
         self.corrections: dict[str, list[str]] = {}
+        self.dense = None  # this generation's `embeddings.DenseIndex`, built on its first search
+        self.dense_lock = threading.Lock()
         self._lock = threading.Lock()
 
     def column(self, reader, name: str) -> list:
