@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from portal.articles import PUBLIC_STATUSES
 from portal.clock import utcnow
 from portal.errors import Conflict, DomainError, Invalid
 from portal.extensions import db_session, desk_lists, remembered_url_for, request_translations
@@ -20,7 +21,7 @@ from portal.integers import whole_number
 from portal.markdown_render import render_markdown
 from portal.models import PRIORITIES, AgentNotification, CannedResponse, Group, User
 from portal.search import QueryTooLong
-from portal.services import agent_desk, agent_notifications, agent_queue, canned, notifications, tickets
+from portal.services import agent_desk, agent_notifications, agent_queue, canned, kb_search, notifications, tickets
 from portal.services.attachments import AttachmentStore, Upload
 from portal.services.desk_lists import DeskLists
 from portal.services.kept import Kept
@@ -376,7 +377,8 @@ def _composer_step(ticket, form: ComposerForm, action: str) -> Response | tuple[
             form.submit_as.data = response.set_status
         extra["canned_used"] = response
     elif action == "articles":
-        extra["article_hits"] = _article_hits(form.article_query.data or "", ticket.language)
+        extra["article_hits"], extra["article_hits_weak"] = _article_hits(form.article_query.data or "",
+                                                                          ticket.language)
     elif action.startswith("article:"):
         found = kb_index().articles(paths=[action.removeprefix("article:")])
         if found:
@@ -394,13 +396,16 @@ def _row(model: type, value: str):
     return None if ident is None else db_session().get(model, ident)
 
 
-def _article_hits(query: str, language: str) -> list:
+def _article_hits(query: str, language: str) -> tuple[list, bool]:
+    """Public articles an agent may link in a reply, in the ticket's language first; True when they match weakly."""
     if not query.strip():
-        return []
+        return [], False
     try:
-        return kb_index().search(query, lang=language, per_page=ARTICLE_HITS).hits
+        results = kb_search.search_articles(db_session(), kb_index(), query, lang=language, actor=_me(),
+                                            per_page=ARTICLE_HITS, visible_statuses=PUBLIC_STATUSES)
     except QueryTooLong:
-        return []
+        return [], False
+    return results.hits, bool(results.hits) and not results.confident
 
 
 @bp.post("/tickets/<ref>/fields")

@@ -1,8 +1,9 @@
 """The knowledge-base API (`/api/v1/kb`), the contract later work and outside checks rely on:
 
 GET /api/v1/kb/search?q=<text>&lang=<en|es>&limit=<1..50>
-    200 {"query", "total", "suggestion", "results": [{"path", "url", "title", "lang", "section", "snippet",
-    "score"}]}; public articles only, no login; 400 JSON for a missing or over-long q.
+    200 {"query", "total", "suggestion", "confident", "results": [{"path", "url", "title", "lang", "section",
+    "snippet", "score"}]}; public articles only, no login; 400 JSON for a missing or over-long q. `confident`
+    false: no article matches well, the results are only the closest there are.
 GET /api/v1/kb/articles/<path>
     200 {"path", "url", "title", "lang", "section", "summary", "updated", "html"}; 404 JSON otherwise.
 """
@@ -18,7 +19,7 @@ from portal.extensions import csrf, db_session
 from portal.integers import whole_number
 from portal.markdown_render import render_article
 from portal.search import MAX_QUERY_CHARS, QueryTooLong
-from portal.services import kb
+from portal.services import kb, kb_search
 from portal.views.kb_access import kb_dir, kb_index
 
 bp = Blueprint("api_kb", __name__, url_prefix="/api/v1/kb")
@@ -45,8 +46,9 @@ def search():
     if limit is None:
         return _bad_request("invalid_limit", f"limit must be a number from 1 to {MAX_LIMIT}.")
     try:
-        results = kb_index().search(query, lang=lang or current_app.config["DEFAULT_LANGUAGE"], per_page=limit,
-                                    visible_statuses=PUBLIC_STATUSES)
+        results = kb_search.search_articles(db_session(), kb_index(), query,
+                                            lang=lang or current_app.config["DEFAULT_LANGUAGE"], actor=None,
+                                            per_page=limit, visible_statuses=PUBLIC_STATUSES)
     except QueryTooLong:
         return _bad_request("query_too_long", f"q is limited to {MAX_QUERY_CHARS} characters.")
     kb.log_search(db_session(), query=query, lang=lang or current_app.config["DEFAULT_LANGUAGE"],
@@ -56,6 +58,7 @@ def search():
         query=query,
         total=results.total,
         suggestion=results.suggestion,
+        confident=results.confident,
         results=[{"path": hit.path, "url": hit.url, "title": hit.title, "lang": hit.lang, "section": hit.section,
                   "snippet": hit.snippet_html, "score": hit.score} for hit in results.hits],
     )

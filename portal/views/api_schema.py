@@ -253,10 +253,12 @@ SCHEMAS: dict[str, dict] = {
     },
     "KbSearchResults": {
         "type": "object",
-        "required": ["query", "total", "suggestion", "results"],
+        "required": ["query", "total", "suggestion", "confident", "results"],
         "properties": {
             "query": {"type": "string"}, "total": {"type": "integer"},
             "suggestion": {"type": "string", "nullable": True},
+            "confident": {"type": "boolean", "description": "false when no article matches well: the results are "
+                                                            "only the closest the help center has"},
             "results": {"type": "array", "items": {
                 "type": "object",
                 "required": ["path", "url", "title", "lang", "section", "snippet", "score"],

@@ -20,7 +20,7 @@ from portal.errors import Conflict, DomainError, Invalid
 from portal.extensions import db_session
 from portal.markdown_render import render_markdown
 from portal.search import QueryTooLong
-from portal.services import capture, content_gaps, publishing, tickets
+from portal.services import capture, content_gaps, kb_search, publishing, tickets
 from portal.services.publishing import KbTarget, PublishFailed
 from portal.views.access import admin_required, agent_required
 from portal.views.errors import translate_domain_message
@@ -82,15 +82,18 @@ def _target() -> KbTarget:
                     index=index_now, unindex=unindex, git_commit=bool(current_app.config.get("KB_GIT_COMMIT")))
 
 
-def _similar(draft) -> list:
+def _similar(draft) -> tuple[list, bool]:
+    """Articles that may already cover the draft's problem (internal ones too); True when they match weakly."""
     query = " ".join(filter(None, [draft.title, " ".join(draft.tags)]))[:200]
     if not query.strip():
-        return []
+        return [], False
     try:
-        hits = kb_index().search(query, lang=draft.lang, per_page=SIMILAR + 1, visible_statuses=AGENT_STATUSES).hits
+        results = kb_search.search_articles(db_session(), kb_index(), query, lang=draft.lang, actor=current_user,
+                                            per_page=SIMILAR + 1, visible_statuses=AGENT_STATUSES)
     except QueryTooLong:
-        return []
-    return [hit for hit in hits if hit.path != draft.published_path][:SIMILAR]
+        return [], False
+    hits = [hit for hit in results.hits if hit.path != draft.published_path][:SIMILAR]
+    return hits, bool(hits) and not results.confident
 
 
 def _original(draft) -> tuple | None:
@@ -112,10 +115,11 @@ def _draft_form(draft) -> DraftForm:
 
 def _editor(draft, form: DraftForm | None = None, *, error: str | None = None, status: int = 200):
     form = form or _draft_form(draft)
+    similar, similar_weak = _similar(draft) if draft.is_open else ([], False)
     return render_template(
         "agent/draft_edit.html", draft=draft, form=form, action_form=ActionForm(), send_back_form=SendBackForm(),
         append_form=AppendForm(), preview=render_markdown(form.body.data or "", lang=draft.lang),
-        similar=_similar(draft) if draft.is_open else [], original=_original(draft), error=error,
+        similar=similar, similar_weak=similar_weak, original=_original(draft), error=error,
         review_required=capture.review_required(db_session(), draft.section),
         can_approve=capture.can_approve(draft, current_user), article_url=article_url,
     ), status

@@ -21,7 +21,7 @@ from portal.extensions import db_session
 from portal.integers import whole_number
 from portal.markdown_render import render_article
 from portal.search import MAX_QUERY_CHARS, QueryTooLong, SearchResults
-from portal.services import kb
+from portal.services import kb, kb_search
 from portal.views.htmx import is_htmx, vary_on_htmx
 from portal.views.input_bounds import query_int
 from portal.views.kb_access import kb_dir, kb_index, visitor_id
@@ -72,8 +72,8 @@ def search() -> Response:
     results, error, search_id, status = None, None, None, 200
     if query:
         try:
-            results = kb_index().search(query, lang=_lang(), only_lang=only_lang, section=section, page=page,
-                                        per_page=PER_PAGE, visible_statuses=kb.visible_statuses(_actor()))
+            results = kb_search.search_articles(db_session(), kb_index(), query, lang=_lang(), actor=_actor(),
+                                                only_lang=only_lang, section=section, page=page, per_page=PER_PAGE)
         except QueryTooLong:
             error, status = _("Please shorten your search to %(count)d characters or fewer.",
                               count=MAX_QUERY_CHARS), 400

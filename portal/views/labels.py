@@ -15,6 +15,8 @@ SECTION_LABELS = {
     "privacy": N_("Privacy"),
     "mobile": N_("Mobile"),
 }
+# An article's language, named in the reader's language: a Spanish reader sees "Inglés" on an English article.
+LANGUAGE_LABELS = {"en": N_("English"), "es": N_("Spanish")}
 
 
 def section_label(section: str | None) -> str:
@@ -25,3 +27,10 @@ def section_label(section: str | None) -> str:
     if last in SECTION_LABELS:
         return gettext(SECTION_LABELS[last])
     return last.replace("-", " ").replace("_", " ").capitalize()
+
+
+def language_label(lang: str | None) -> str:
+    """`en` → "English" / "Inglés"; an unknown code is shown as it is, in capitals."""
+    if lang in LANGUAGE_LABELS:
+        return gettext(LANGUAGE_LABELS[lang])
+    return (lang or "").upper()

@@ -23,14 +23,15 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
+from portal.articles import PUBLIC_STATUSES
 from portal.clock import utcnow
 from portal.errors import DomainError, InvalidTransition
 from portal.extensions import db_session
 from portal.integers import whole_number
 from portal.markdown_render import render_markdown
-from portal.search import QueryTooLong
+from portal.search import QueryTooLong, SearchResults
 from portal.search.text_query import MAX_QUERY_CHARS
-from portal.services import categories, customer_tickets, deflection, ticket_ccs, tickets
+from portal.services import categories, customer_tickets, deflection, kb_search, ticket_ccs, tickets
 from portal.services.attachments import AttachmentStore, Upload, delivery
 from portal.status import Action, allowed_actions, customer_status
 from portal.views.errors import translate_domain_message
@@ -95,7 +96,7 @@ def create() -> Page:
         return _new_page(form, preview=render_markdown(form.description.data, lang=_lang()))
     uploads = _uploads(form.attachments.data)
     if not uploads and form.suggestions_shown.data != "1":
-        hits = kb_suggestions(_query(form.subject.data, form.description.data))
+        hits = _confident_hits(kb_suggestions(_query(form.subject.data, form.description.data)))
         if hits:
             form.suggestions_shown.data = "1"
             return _new_page(form, suggestions=hits, step=True)
@@ -160,12 +161,15 @@ def preview() -> Response:
 @bp.route("/tickets/suggestions", methods=["GET", "POST"])
 @login_required
 def suggestions() -> Response:
-    """Articles matching what the customer is typing: a fragment for htmx, else a page of its own."""
+    """Articles matching what the customer is typing: a fragment for htmx, else a page of its own. Weak matches
+    are not offered: the customer is asked to tell us what happened instead."""
     values = request.form if request.method == "POST" else request.args
     query = _query(values.get("subject", ""), values.get("description", ""))
-    hits = kb_suggestions(query) if query else []
+    results = kb_suggestions(query)
+    weak_match = results is not None and bool(results.hits) and not results.confident
     template = "tickets/_suggestions.html" if is_htmx() else "tickets/suggestions.html"
-    return vary_on_htmx(Response(render_template(template, suggestions=hits, query=query, live=True)))
+    return vary_on_htmx(Response(render_template(template, suggestions=_confident_hits(results), query=query,
+                                                 weak_match=weak_match, live=True)))
 
 
 @bp.post("/tickets/deflect")
@@ -451,14 +455,20 @@ def _query(subject: str | None, description: str | None) -> str:
 # ---- The knowledge base (the KB's own accessor, `views.kb_access.kb_index`) ----------------------------
 
 
-def kb_suggestions(query: str, *, limit: int = SUGGESTIONS) -> list:
-    """The best articles for what the customer wrote, in their language first."""
+def kb_suggestions(query: str, *, limit: int = SUGGESTIONS) -> SearchResults | None:
+    """The best public articles for what the customer wrote, in their language first; None for nothing to search."""
     if not query.strip():
-        return []
+        return None
     try:
-        return kb_index().search(query, lang=_lang(), per_page=limit).hits
+        return kb_search.search_articles(db_session(), kb_index(), query, lang=_lang(), actor=_me(), per_page=limit,
+                                         visible_statuses=PUBLIC_STATUSES)
     except QueryTooLong:
-        return []
+        return None
+
+
+def _confident_hits(results: SearchResults | None) -> list:
+    """The articles worth offering before a ticket is filed: none when no article matches well."""
+    return results.hits if results is not None and results.confident else []
 
 
 def _article(path: str | None):

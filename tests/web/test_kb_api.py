@@ -12,8 +12,9 @@ def test_search_answers_the_documented_shape(kb_client):
     answer = kb_client.get("/api/v1/kb/search?q=invoice&lang=en&limit=5")
     assert answer.status_code == 200 and answer.is_json
     body = answer.get_json()
-    assert set(body) == {"query", "total", "suggestion", "results"}
+    assert set(body) == {"query", "total", "suggestion", "confident", "results"}
     assert body["query"] == "invoice" and body["total"] >= 1 and body["suggestion"] is None
+    assert body["confident"] is True  # the invoice article answers "invoice" well
     first = body["results"][0]
     assert set(first) == {"path", "url", "title", "lang", "section", "snippet", "score"}
     assert first["path"] == "en/billing/read-your-invoice.md"

@@ -43,7 +43,7 @@ def test_did_you_mean_offers_the_right_spelling(kb_client):
 
 def test_results_show_their_language_and_can_be_filtered_by_it(kb_client):
     page = kb_client.get("/kb/search?q=direct+debit", headers={"Accept-Language": "en"})
-    assert "Domiciliación bancaria" in page.text and ">ES</span>" in page.text
+    assert "Domiciliación bancaria" in page.text and ">Spanish</span>" in page.text
     only_english = kb_client.get("/kb/search?q=factura&lang=en", headers={"Accept-Language": "es"})
     assert "How to read your invoice" in only_english.text and "Cómo leer tu factura" not in only_english.text
 
