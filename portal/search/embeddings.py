@@ -157,6 +157,17 @@ class EmbeddingStore:
         finally:
             connection.close()
 
+    def clear(self) -> None:
+        """Forget every vector (a full rebuild computes them again); searches meanwhile use words only."""
+        if not self.exists():
+            return
+        connection = self._connect()
+        try:
+            with connection:
+                connection.execute("DELETE FROM vectors")
+        finally:
+            connection.close()
+
     def keep_only(self, hashes: set[str]) -> None:
         """Forget the vectors of contents no longer indexed (after a full rebuild)."""
         stale = self.known() - hashes

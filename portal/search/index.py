@@ -90,7 +90,7 @@ class KbIndex:
                 self._create_and_fill(None)
                 return SyncReport(rebuilt=True)
         report = self.sync()
-        self.backfill_embeddings()
+        report.embedded = self.backfill_embeddings()
         return report
 
     def backfill_embeddings(self, progress: Progress | None = None) -> int:
@@ -114,9 +114,12 @@ class KbIndex:
                 self._snapshots.clear()  # the next search builds its matrix with the new vectors
             return len(missing)
 
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Re-index every article from scratch; readers keep the old index until the new one commits."""
+    def rebuild(self, progress: Progress | None = None, *, embeddings: bool = True) -> int:
+        """Re-index every article from scratch; readers keep the old index until the new one commits.
+        `embeddings`: compute every article's vectors again too (else vectors of unchanged contents are kept)."""
         with self._lock, self._build_lock():
+            if embeddings:
+                self._store.clear()
             ix = self._open_existing()
             return self._create_and_fill(progress) if ix is None else self._fill(ix, progress)
 

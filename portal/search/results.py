@@ -47,6 +47,7 @@ class SyncReport:
     deleted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     rebuilt: bool = False
+    embedded: int = 0  # articles whose missing vectors were computed (`KbIndex.backfill_embeddings`)
 
     @property
     def changed(self) -> bool:
