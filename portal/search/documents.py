@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from portal.articles import Article, article_url
+from portal.articles import Article, article_url, name_words
 from portal.search.results import Hit
 from portal.search.schema import field_name, length_column
 from portal.search.text_query import words_of
@@ -19,9 +19,12 @@ def section_ancestors(section: str) -> str:
 def index_document(article: Article, *, stamp: str, lang: str) -> dict[str, object]:
     """The fields Whoosh indexes for one article; `lang` picks the analysed fields (the article's language)."""
     summary = article.summary if article.explicit_summary else ""
+    # The folders say what an article is about too ("returns-and-refunds/..."): their words join the headings
+    # (in the same field: a field of their own doubled the cost of a sync at 10,000 articles for no gain).
+    folders = " ".join(name_words(part) for part in PurePosixPath(article.section).parts) if article.section else ""
     parts = {
         "title": article.title,
-        "heads": "\n".join([*article.headings, " ".join(article.tags), summary]).strip(),
+        "heads": "\n".join([*article.headings, " ".join(article.tags), folders, summary]).strip(),
         "body": article.plain_body,
     }
     document: dict[str, object] = {
