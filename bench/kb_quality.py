@@ -14,6 +14,8 @@ is not confident (a `confident` attribute on its results; until the search repor
 
 Usage: python bench/kb_quality.py [--no-write]            # development set
        python bench/kb_quality.py --heldout [--no-write]  # held-out set: once, at the end of the issue
+       python bench/kb_quality.py --confidence-heldout    # the confidence held-out set: once, at the end of
+                                                          # the confidence work that followed the held-out score
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.results_file import write_section  # noqa: E402
 from bench.search_eval import (  # noqa: E402
+    CONFIDENCE_HELDOUT,
     CORPUS,
     DEMO,
     DEV,
@@ -173,15 +176,17 @@ def confidence_table(results: dict[str, dict[str, Counter]]) -> str:
 
 
 def main() -> None:
-    heldout = "--heldout" in sys.argv
-    name = HELDOUT if heldout else DEV
+    confidence = "--confidence-heldout" in sys.argv
+    heldout = "--heldout" in sys.argv or confidence
+    name = CONFIDENCE_HELDOUT if confidence else HELDOUT if heldout else DEV
     if heldout:
         print(HELDOUT_NOTICE, file=sys.stderr)
     queries = load(name)
     with tempfile.TemporaryDirectory() as scratch:
         results = run(queries, Path(scratch))
     answerable = sum(1 for q in queries if q.answers)
-    report = (f"**{'Held-out' if heldout else 'Development'} set** (`tests/search_eval/{name}.yaml`): "
+    title = "Confidence held-out" if confidence else "Held-out" if heldout else "Development"
+    report = (f"**{title} set** (`tests/search_eval/{name}.yaml`): "
               f"{len(queries)} judged queries, {answerable} answerable and {len(queries) - answerable} with no "
               "answer.\n\nRecall and MRR (answerable queries; a query counts in every subset it is tagged "
               "with):\n\n" + recall_table(results) + "\n\nFlagged not confident (share of queries):\n\n"
@@ -190,9 +195,13 @@ def main() -> None:
     if "--no-write" in sys.argv:
         return
     intro = ("## Knowledge-base search quality (`bench/kb_quality.py`)\n\n" if not heldout else
+             "## Search confidence, second held-out set (`bench/kb_quality.py --confidence-heldout`)\n\n"
+             "Written after the first held-out set was scored, before the confidence work that followed; scored "
+             "once, at its end; nothing was tuned on it.\n\n" if confidence else
              "## Knowledge-base search quality, held-out set (`bench/kb_quality.py --heldout`)\n\n"
              "Scored once, at the end of issue 17; nothing was tuned on it.\n\n")
-    write_section("kb_quality_heldout" if heldout else "kb_quality", intro + (
+    section = "kb_quality_confidence" if confidence else "kb_quality_heldout" if heldout else "kb_quality"
+    write_section(section, intro + (
         "Help centers: the 525 articles of `../shared/kb-corpus/` and the demo KB (`kb_articles/`); each question "
         "is asked of the help center its answers are in (en-es questions: of its Spanish-only view). "
         "R@k: share of queries with an accepted answer in the top k; MRR@10: mean reciprocal rank of the first "

@@ -18,6 +18,9 @@ EVAL = ROOT / "tests" / "search_eval"
 CORPUS = ROOT.parent / "shared" / "kb-corpus"
 DEMO = ROOT / "kb_articles"
 DEV, HELDOUT = "dev", "heldout"
+# Written after `heldout` had been scored, before the confidence work that followed: scored once, at its end.
+CONFIDENCE_HELDOUT = "confidence_heldout"
+SETS = (DEV, HELDOUT, CONFIDENCE_HELDOUT)
 DEMO_PREFIX = "demo:"
 
 # Subsets, in the order the tables show them. `english`/`spanish`: the language the question is written in

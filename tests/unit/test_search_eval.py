@@ -13,6 +13,7 @@ from bench.search_eval import (
     DEV,
     HELDOUT,
     MIN_HELDOUT_PER_SUBSET,
+    SETS,
     SUBSETS,
     article_file,
     load,
@@ -22,7 +23,7 @@ from bench.search_eval import (
 
 @pytest.fixture(scope="module")
 def sets():
-    return {name: load(name) for name in (DEV, HELDOUT)}
+    return {name: load(name) for name in SETS}
 
 
 def test_every_query_is_well_formed(sets):
@@ -34,13 +35,13 @@ def test_every_query_is_well_formed(sets):
 def test_every_expected_article_exists():
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is absent ({CORPUS}): the corpus paths cannot be checked here")
-    missing = [f"{name}: {path}" for name in (DEV, HELDOUT) for query in load(name) for path in query.expected
+    missing = [f"{name}: {path}" for name in SETS for query in load(name) for path in query.expected
                if not article_file(path).is_file()]
     assert missing == []
 
 
 def test_demo_articles_exist_even_without_the_corpus():
-    missing = [path for name in (DEV, HELDOUT) for query in load(name) for path in query.expected
+    missing = [path for name in SETS for query in load(name) for path in query.expected
                if path.startswith(DEMO_PREFIX) and not (DEMO / path.removeprefix(DEMO_PREFIX)).is_file()]
     assert missing == []
 
@@ -49,9 +50,10 @@ def test_no_query_is_in_both_sets_nor_twice_in_one(sets):
     def key(query):
         return " ".join(query.query.casefold().split()), query.kb
 
-    dev, heldout = (Counter(key(q) for q in sets[name]) for name in (DEV, HELDOUT))
+    dev, heldout, confidence = (Counter(key(q) for q in sets[name]) for name in SETS)
     assert sorted(set(dev) & set(heldout)) == []
-    assert [k for k, n in (dev + heldout).items() if n > 1] == []
+    assert sorted((set(dev) | set(heldout)) & set(confidence)) == []
+    assert [k for k, n in (dev + heldout + confidence).items() if n > 1] == []
 
 
 def test_every_subset_has_enough_held_out_queries_and_some_development_ones(sets):
