@@ -196,8 +196,8 @@ def main() -> None:
         return
     intro = ("## Knowledge-base search quality (`bench/kb_quality.py`)\n\n" if not heldout else
              "## Search confidence, second held-out set (`bench/kb_quality.py --confidence-heldout`)\n\n"
-             "Written after the first held-out set was scored, before the confidence work that followed; scored "
-             "once, at its end; nothing was tuned on it.\n\n" if confidence else
+             "Written after the first held-out set was scored and scored once, with the confidence rule unchanged "
+             "since; nothing was tuned on it.\n\n" if confidence else
              "## Knowledge-base search quality, held-out set (`bench/kb_quality.py --heldout`)\n\n"
              "Scored once, at the end of issue 17; nothing was tuned on it.\n\n")
     section = "kb_quality_confidence" if confidence else "kb_quality_heldout" if heldout else "kb_quality"
