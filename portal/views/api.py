@@ -392,6 +392,10 @@ def _message_input() -> tuple[dict, list[Upload]]:
         data["version"] = whole_number(form["version"])
         if data["version"] is None:
             raise Invalid(N_("%(field)s must be a whole number."), field="version")
+    if "attachments" in form:
+        # Attachments are files; a text field of that name is a client's mistake that would otherwise be dropped
+        # without a word (schemathesis found it).
+        raise Invalid(N_("Attachments must be sent as files."), field="attachments")
     files = request.files.getlist("attachments")
     uploads = [Upload(f.filename or "", f.stream) for f in files if isinstance(f, FileStorage) and f.filename]
     return data, uploads

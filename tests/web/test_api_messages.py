@@ -116,6 +116,14 @@ def test_an_empty_submit_as_in_a_multipart_reply_is_refused_like_in_json(client,
     assert response.json["error"]["field"] == "status"
 
 
+def test_attachments_sent_as_text_instead_of_files_are_refused_not_silently_dropped(client, ticket_of_alice,
+                                                                                    agent_token):
+    response = client.post(f"/api/v1/tickets/{ticket_of_alice.ref}/messages", headers=agent_token,
+                           data={"body": "See the log", "attachments": "2.25e+115"}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert response.json["error"]["field"] == "attachments"
+
+
 def test_attachments_upload_and_download_with_the_tickets_access_rules(client, ticket_of_alice, alice_token,
                                                                        bob_token, agent_token):
     response = client.post(f"/api/v1/tickets/{ticket_of_alice.ref}/messages", headers=alice_token,
