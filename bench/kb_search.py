@@ -224,9 +224,11 @@ def freshness(kb_dir: Path, index_dir: Path, runs: int) -> dict[str, float]:
 # ----- memory of a worker: a fresh process ---------------------------------------------------------------
 
 
-def _rss_mb() -> float:
+def _status_mb(field: str) -> float:
+    """VmRSS (resident now) or VmHWM (its peak) of this process. Not `getrusage`'s ru_maxrss: Linux keeps that
+    across fork and exec, so a probe started by this benchmark would report the parent's size."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -234,22 +236,20 @@ def _rss_mb() -> float:
 def memory_probe(index_dir: Path, kb_dir: Path) -> dict[str, float]:
     """Run in its own process (`--memory-probe`), as a fresh worker: RSS after opening the index and searching
     words-only, then after loading the vectors' matrix and the model (each timed) and searching with meaning."""
-    import resource
-
-    figures = {"RSS after imports MB": _rss_mb()}
+    figures = {"RSS after imports MB": _status_mb("VmRSS")}
     index = BenchIndex(index_dir, kb_dir, "en")
     queries = [q for group in QUERIES.values() for q in group]
     index.semantic = False
     for query in queries * 2:
         search(index, query)
-    figures["RSS words-only MB"] = _rss_mb()
+    figures["RSS words-only MB"] = _status_mb("VmRSS")
     index.semantic = True
     figures["matrix load s"] = timed(lambda: index._context().dense())
     figures["model load s"] = timed(lambda: embedder().encode(["warm"]))
     for query in queries * 2:
         search(index, query)
-    figures["RSS with meaning MB"] = _rss_mb()
-    figures["peak RSS MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures["RSS with meaning MB"] = _status_mb("VmRSS")
+    figures["peak RSS MB"] = _status_mb("VmHWM")
     dense = index._context().dense()
     figures["matrix MB"] = dense.matrix.nbytes / 2**20
     figures["matrix rows"] = len(dense.matrix)
