@@ -7,8 +7,10 @@ space, so a Spanish question finds an English-only article. multilingual-e5-smal
 better alone but indexed ~20× slower (a 10,000-article build would take over an hour on 2 cores).
 
 How vectors are kept:
-- One row per chunk of an article: its title, its title with the summary, and its body in ~600-character
-  pieces (each prefixed with the title), at most `MAX_CHUNKS`. An article scores its best chunk.
+- One row per chunk of an article: its title, its title with the summary, and its body cut at blank lines into
+  ~600-character pieces (each prefixed with the title), at most `MAX_CHUNKS`. An article scores its best chunk.
+  `Article.plain_body` keeps no blank lines today, so the body is one piece of at most `MAX_CHUNK_CHARS`
+  (found after the held-out set was scored; cutting it for real is to be measured on a new held-out set).
 - Stored by the article's content hash in `embeddings.sqlite3` in the index folder: computed once per content,
   shared by every process on the host (SQLite WAL; two workers computing the same article write the same
   bytes), float16 on disk. Deleting the file rebuilds it on the next `KbIndex.ensure()`.
