@@ -16,6 +16,7 @@ Fusion, and why this shape (measured on the development set, `bench/kb_quality.p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html import escape
@@ -44,6 +45,8 @@ class SearchContext:
     dense: Callable[[], object | None] = lambda: None  # this generation's `embeddings.DenseIndex`, or None
     embed: Callable[[str], np.ndarray] | None = None  # question -> unit vector
 
+
+log = logging.getLogger(__name__)
 
 DENSE_CANDIDATES = 40
 LEXICAL_WEIGHT = 0.2
@@ -93,7 +96,11 @@ def _fuse(context: SearchContext, parsed: ParsedQuery, lexical: list[Scored], al
     dense = context.dense() if context.embed is not None else None
     if dense is None or not len(dense.docnums) or not allowed:
         return None
-    similarity = dense.scores(context.embed(parsed.text))
+    try:
+        similarity = dense.scores(context.embed(parsed.text))
+    except Exception:  # the model failed on this text: the customer still gets what the words find
+        log.warning("Could not embed a knowledge-base query; searching by words only", exc_info=True)
+        return None
     candidates = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
     candidates = candidates[candidates < len(similarity)]
     top = min(max(DENSE_CANDIDATES, window), len(candidates))

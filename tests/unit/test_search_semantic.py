@@ -156,6 +156,15 @@ def test_search_still_works_by_words_when_the_model_fails(kb_dir, tmp_path, monk
         kb_index.close()
 
 
+def test_a_question_the_model_cannot_embed_is_still_answered_by_its_words(index, monkeypatch):
+    def broken(_text):
+        raise RuntimeError("model failed")
+
+    monkeypatch.setattr("portal.search.index._embed_query", broken)
+    results = index.search("invoice", lang="en")
+    assert first(results) == "en/billing/read-your-invoice.md"
+
+
 def test_a_huge_article_is_embedded_in_a_bounded_number_of_pieces(kb_dir, tmp_path):
     write(kb_dir, "en/huge.md", "# Huge\n\n" + "\n\n".join(f"Paragraph {n} " + "word " * 150 for n in range(500)))
     kb_index = KbIndex(tmp_path / "huge", kb_dir, "en")
