@@ -17,8 +17,8 @@ Figures (the machine is shared: medians, the words-only figure measured in the s
 
 Usage: python -m bench.kb_search [--articles 10000] [--seconds 20] [--think-ms 250] [--http-repeats 2]
        [--no-http | --http-only] [--profile] [--no-write]
-The model's matrix products run on numpy's OpenBLAS, one thread per core unless OPENBLAS_NUM_THREADS says
-otherwise (it is passed on to gunicorn too, and the section records it).
+Mesa limits numpy's OpenBLAS to one thread per process when the model loads (portal/search/embeddings.py,
+threadpoolctl); the section records the BLAS threads a loaded embedder leaves.
 """
 
 from __future__ import annotations
@@ -339,6 +339,16 @@ def measure_synthetic(scratch: Path, args, figures: dict) -> None:
     print(figures["memory"], flush=True)
 
 
+def _blas_threads() -> str:
+    from threadpoolctl import threadpool_info
+
+    from portal.search.embeddings import embedder
+
+    embedder().encode(["probe"])  # loading the model sets the process's limit
+    return ", ".join(f"{info['internal_api']} {info['num_threads']}" for info in threadpool_info()
+                     if info.get("user_api") == "blas") or "none found"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=10_000)
@@ -363,10 +373,9 @@ def main() -> None:
             measure_live_search(Path(scratch), args, figures)
         if not args.http_only:
             measure_synthetic(Path(scratch), args, figures)
-    blas = os.environ.get("OPENBLAS_NUM_THREADS", "unset: one per core")
     text = (f"2-core machine shared with other work (load average {load_at_start:.1f} at the start of the run, "
-            f"{os.getloadavg()[0]:.1f} at its end; OPENBLAS_NUM_THREADS {blas}). Medians; words-only figures "
-            "measured in the same run.\n\n" + report(figures))
+            f"{os.getloadavg()[0]:.1f} at its end; BLAS threads per process once the model is loaded: "
+            f"{_blas_threads()}). Medians; words-only figures measured in the same run.\n\n" + report(figures))
     print(text)
     if not args.no_write:
         write_section("kb_search", "## Knowledge-base search speed (`bench/kb_search.py`)\n\n" + text)
