@@ -20,7 +20,9 @@ DEMO = ROOT / "kb_articles"
 DEV, HELDOUT = "dev", "heldout"
 # Written after `heldout` had been scored, before the confidence work that followed: scored once, at its end.
 CONFIDENCE_HELDOUT = "confidence_heldout"
-SETS = (DEV, HELDOUT, CONFIDENCE_HELDOUT)
+# Written after `confidence_heldout`, before the no-answer work that follows it: scored once, at its end.
+CONFIDENCE_HELDOUT2 = "confidence_heldout2"
+SETS = (DEV, HELDOUT, CONFIDENCE_HELDOUT, CONFIDENCE_HELDOUT2)
 DEMO_PREFIX = "demo:"
 
 # Subsets, in the order the tables show them. `english`/`spanish`: the language the question is written in

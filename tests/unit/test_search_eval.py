@@ -50,10 +50,14 @@ def test_no_query_is_in_both_sets_nor_twice_in_one(sets):
     def key(query):
         return " ".join(query.query.casefold().split()), query.kb
 
-    dev, heldout, confidence = (Counter(key(q) for q in sets[name]) for name in SETS)
+    dev, heldout, *later = (Counter(key(q) for q in sets[name]) for name in SETS)
     assert sorted(set(dev) & set(heldout)) == []
-    assert sorted((set(dev) | set(heldout)) & set(confidence)) == []
-    assert [k for k, n in (dev + heldout + confidence).items() if n > 1] == []
+    # Each later held-out set is new to every set written before it.
+    seen = set(dev) | set(heldout)
+    for confidence in later:
+        assert sorted(seen & set(confidence)) == []
+        seen |= set(confidence)
+    assert [k for k, n in sum((dev, heldout, *later), Counter()).items() if n > 1] == []
 
 
 def test_every_subset_has_enough_held_out_queries_and_some_development_ones(sets):
