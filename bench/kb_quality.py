@@ -16,6 +16,8 @@ Usage: python bench/kb_quality.py [--no-write]            # development set
        python bench/kb_quality.py --heldout [--no-write]  # held-out set: once, at the end of the issue
        python bench/kb_quality.py --confidence-heldout    # the confidence held-out set: once, at the end of
                                                           # the confidence work that followed the held-out score
+       python bench/kb_quality.py --confidence-heldout2   # the second confidence held-out set: once, at the
+                                                          # end of the no-answer work (word weights)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench.results_file import write_section  # noqa: E402
 from bench.search_eval import (  # noqa: E402
     CONFIDENCE_HELDOUT,
+    CONFIDENCE_HELDOUT2,
     CORPUS,
     DEMO,
     DEV,
@@ -176,16 +179,19 @@ def confidence_table(results: dict[str, dict[str, Counter]]) -> str:
 
 
 def main() -> None:
-    confidence = "--confidence-heldout" in sys.argv
+    second = "--confidence-heldout2" in sys.argv
+    confidence = "--confidence-heldout" in sys.argv or second
     heldout = "--heldout" in sys.argv or confidence
-    name = CONFIDENCE_HELDOUT if confidence else HELDOUT if heldout else DEV
+    name = (CONFIDENCE_HELDOUT2 if second else CONFIDENCE_HELDOUT if confidence else HELDOUT if heldout
+            else DEV)
     if heldout:
         print(HELDOUT_NOTICE, file=sys.stderr)
     queries = load(name)
     with tempfile.TemporaryDirectory() as scratch:
         results = run(queries, Path(scratch))
     answerable = sum(1 for q in queries if q.answers)
-    title = "Confidence held-out" if confidence else "Held-out" if heldout else "Development"
+    title = ("Second confidence held-out" if second else "Confidence held-out" if confidence else "Held-out"
+             if heldout else "Development")
     report = (f"**{title} set** (`tests/search_eval/{name}.yaml`): "
               f"{len(queries)} judged queries, {answerable} answerable and {len(queries) - answerable} with no "
               "answer.\n\nRecall and MRR (answerable queries; a query counts in every subset it is tagged "
@@ -195,12 +201,16 @@ def main() -> None:
     if "--no-write" in sys.argv:
         return
     intro = ("## Knowledge-base search quality (`bench/kb_quality.py`)\n\n" if not heldout else
+             "## Search confidence, third held-out set (`bench/kb_quality.py --confidence-heldout2`)\n\n"
+             "Written before the work on no-answer questions (confidence from meaning and word weights) and "
+             "scored once at its end; nothing was tuned on it.\n\n" if second else
              "## Search confidence, second held-out set (`bench/kb_quality.py --confidence-heldout`)\n\n"
              "Written after the first held-out set was scored and scored once, with the confidence rule unchanged "
              "since; nothing was tuned on it.\n\n" if confidence else
              "## Knowledge-base search quality, held-out set (`bench/kb_quality.py --heldout`)\n\n"
              "Scored once, at the end of issue 17; nothing was tuned on it.\n\n")
-    section = "kb_quality_confidence" if confidence else "kb_quality_heldout" if heldout else "kb_quality"
+    section = ("kb_quality_confidence2" if second else "kb_quality_confidence" if confidence
+               else "kb_quality_heldout" if heldout else "kb_quality")
     write_section(section, intro + (
         "Help centers: the 525 articles of `../shared/kb-corpus/` and the demo KB (`kb_articles/`); each question "
         "is asked of the help center its answers are in (en-es questions: of its Spanish-only view). "

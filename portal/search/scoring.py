@@ -167,8 +167,10 @@ def contains(impacts: Impacts, docnum: int) -> bool:
 
 
 def top_documents(snapshot: Snapshot, searcher, leaves: list[Leaf], *, slot_count: int, required_slots: int,
-                  allowed: set[int], limit: int) -> tuple[list[Scored], int]:
-    """The `limit` best allowed documents and the number of allowed documents that matched.
+                  allowed: set[int], limit: int,
+                  slot_matches: dict[int, int] | None = None) -> tuple[list[Scored], int]:
+    """The `limit` best allowed documents and the number of allowed documents that matched. When given,
+    `slot_matches` is filled with the number of allowed documents each query slot matched.
 
     Score = the BM25 impacts of every matching leaf, times a coverage factor: an article matching k of
     the query's n slots keeps COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * k / n of its score. Documents must
@@ -182,6 +184,8 @@ def top_documents(snapshot: Snapshot, searcher, leaves: list[Leaf], *, slot_coun
             totals[docnum] = get(docnum, 0.0) + impact * weight
         slot_docs.setdefault(leaf.slot, set()).update(snapshot.impacts(searcher, leaf)[0])
     matching = set().union(*slot_docs.values()) & allowed
+    if slot_matches is not None:
+        slot_matches.update({slot: len(docs & allowed) for slot, docs in slot_docs.items()})
     for slot, docs in slot_docs.items():
         if required_slots & (1 << slot):
             matching &= docs

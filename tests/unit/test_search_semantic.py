@@ -81,6 +81,27 @@ def test_an_off_topic_question_is_not_confident(index):
     assert index.search("reset my password", lang="en").confident
 
 
+def test_a_question_that_shares_only_common_words_with_an_article_is_not_confident(index):
+    # "how do I" matches many articles by words; nothing is about baking: the words that matter are missing.
+    results = index.search("how do I bake a chocolate cake", lang="en")
+    assert results.hits, "weaker matches are still listed"
+    assert not results.confident
+    assert not index.search("cómo hago una tarta de chocolate", lang="es").confident
+
+
+def test_a_question_about_something_no_article_mentions_is_not_confident(index):
+    # Near the help center's subject, but its key word ("netflix") is in no article.
+    assert not index.search("netflix subscription price", lang="en").confident
+
+
+def test_an_exact_term_every_word_of_which_an_article_contains_is_confident(index, kb_dir):
+    write(kb_dir, "en/privacy/gdpr-requests.md", "# GDPR requests\n\nAsk for a copy of your data under the GDPR.\n")
+    index.sync()
+    results = index.search("gdpr", lang="en")
+    assert first(results) == "en/privacy/gdpr-requests.md"
+    assert results.confident
+
+
 def test_vectors_are_stored_by_content_hash_beside_the_index(index, tmp_path):
     store = EmbeddingStore(tmp_path / "index")
     assert (tmp_path / "index" / STORE_FILE).exists()
