@@ -22,7 +22,10 @@ DEV, HELDOUT = "dev", "heldout"
 CONFIDENCE_HELDOUT = "confidence_heldout"
 # Written after `confidence_heldout`, before the no-answer work that follows it: scored once, at its end.
 CONFIDENCE_HELDOUT2 = "confidence_heldout2"
-SETS = (DEV, HELDOUT, CONFIDENCE_HELDOUT, CONFIDENCE_HELDOUT2)
+# Written after `confidence_heldout2` was scored, before the work on corrected-question embeddings, body chunks
+# and confidence that follows it: scored once, at its end.
+HELDOUT3 = "heldout3"
+SETS = (DEV, HELDOUT, CONFIDENCE_HELDOUT, CONFIDENCE_HELDOUT2, HELDOUT3)
 DEMO_PREFIX = "demo:"
 
 # Subsets, in the order the tables show them. `english`/`spanish`: the language the question is written in

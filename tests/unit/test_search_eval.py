@@ -12,6 +12,7 @@ from bench.search_eval import (
     DEMO_PREFIX,
     DEV,
     HELDOUT,
+    HELDOUT3,
     MIN_HELDOUT_PER_SUBSET,
     SETS,
     SUBSETS,
@@ -65,3 +66,11 @@ def test_every_subset_has_enough_held_out_queries_and_some_development_ones(sets
     assert {s: held[s] for s in SUBSETS if held[s] < MIN_HELDOUT_PER_SUBSET} == {}
     assert {s: dev[s] for s in SUBSETS if dev[s] < 10} == {}
     assert len(sets[DEV]) + len(sets[HELDOUT]) >= 300
+
+
+def test_the_third_held_out_set_has_enough_answerable_questions_in_every_subset(sets):
+    # Written to score the work that follows it on every subset: each needs enough questions of its own, and the
+    # answerable subsets count only answerable questions (a no-answer question says nothing about ranking).
+    answerable = Counter(tag for q in sets[HELDOUT3] if q.expected for tag in q.tags)
+    answerable["no-answer"] = sum(1 for q in sets[HELDOUT3] if not q.expected)
+    assert {s: answerable[s] for s in SUBSETS if answerable[s] < MIN_HELDOUT_PER_SUBSET} == {}
