@@ -212,8 +212,9 @@ def inline_text(markdown: str) -> str:
     return _SPACES.sub(" ", html.unescape(text)).strip()
 
 
-def plain_text(markdown: str) -> str:
-    """The words of an article without Markdown or HTML syntax: one line per non-empty source line.
+def plain_text(markdown: str, *, paragraphs: bool = False) -> str:
+    """The words of an article without Markdown or HTML syntax: one line per non-empty source line (with
+    `paragraphs`, a blank line where the source starts a new block, for cutting the text into pieces).
     Code is kept (customers paste error messages); link targets and HTML attributes are dropped."""
     text = drop_blocks(markdown)
     text = _REF_DEFINITION.sub("", text)
@@ -224,8 +225,12 @@ def plain_text(markdown: str) -> str:
             continue
         line = inline_text(_LINE_MARKERS.sub("", raw_line).replace("|", " "))
         if line:
+            if paragraphs and raw_line.lstrip().startswith("#") and lines and lines[-1]:
+                lines.append("")  # a heading starts a new block even without a blank line before it
             lines.append(line)
-    return "\n".join(lines)
+        elif paragraphs and not raw_line.strip() and lines and lines[-1]:
+            lines.append("")
+    return "\n".join(lines).strip("\n")
 
 
 def drop_blocks(text: str) -> str:

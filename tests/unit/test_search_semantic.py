@@ -206,3 +206,49 @@ def test_chunks_carry_the_title_and_never_exceed_the_size_limit(kb_dir):
     assert chunks[0] == "Turn on 2-step verification"
     assert all(chunk.startswith("Turn on 2-step verification") for chunk in chunks)
     assert all(len(chunk) <= embeddings_module.MAX_CHUNK_CHARS for chunk in chunks)
+
+
+LONG_ROUTER_GUIDE = """# Router guide
+
+{intro}
+
+## Lights
+
+{lights}
+
+## Parental controls
+
+To stop children browsing at night, open the router's web page, choose **Family** and set a bedtime schedule for
+each device: the router blocks the internet for that device between the hours you pick.
+"""
+
+
+def test_a_long_article_is_cut_at_its_blocks_so_a_detail_far_down_is_found_by_meaning(kb_dir, index):
+    from portal.articles import load_article
+
+    filler = " ".join(["The router has a power socket, a reset button and four network ports."] * 12)
+    write(kb_dir, "en/devices/router-guide.md",
+          LONG_ROUTER_GUIDE.format(intro=filler, lights=filler.replace("ports", "lights")))
+    chunks = article_chunks(load_article(kb_dir, "en/devices/router-guide.md", "en"))
+    assert len(chunks) >= 4, "title, summary and several body pieces"
+    assert any("bedtime schedule" in chunk and "power socket" not in chunk for chunk in chunks), \
+        "the last section is a piece of its own, not buried in the first 2,000 characters"
+    report = index.sync()
+    results = index.search("stop the children going online at night", lang="en")
+    assert first(results) == "en/devices/router-guide.md", (report, [(h.path, h.score) for h in results.hits])
+
+
+def test_vectors_of_an_older_model_or_cut_are_embedded_again_on_start(index, kb_dir, tmp_path):
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "index" / STORE_FILE) as connection:
+        connection.execute("UPDATE vectors SET model = 'use-multilingual-v3'")  # what an older version stored
+    index.close()
+    again = KbIndex(tmp_path / "index", kb_dir, "en")
+    try:
+        report = again.ensure()
+        assert report.embedded == again.document_count()
+        results = again.search("is the board I got a knock-off", lang="en")
+        assert first(results) == "en/boards/spot-counterfeit-boards.md"
+    finally:
+        again.close()
