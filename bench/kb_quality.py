@@ -18,6 +18,8 @@ Usage: python bench/kb_quality.py [--no-write]            # development set
                                                           # the confidence work that followed the held-out score
        python bench/kb_quality.py --confidence-heldout2   # the second confidence held-out set: once, at the
                                                           # end of the no-answer work (word weights)
+       python bench/kb_quality.py --heldout3              # the fourth held-out set: once, at the end of the
+                                                          # body-chunking work
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from bench.search_eval import (  # noqa: E402
     DEV,
     EVAL,
     HELDOUT,
+    HELDOUT3,
     SUBSETS,
     Query,
     load,
@@ -179,18 +182,19 @@ def confidence_table(results: dict[str, dict[str, Counter]]) -> str:
 
 
 def main() -> None:
+    fourth = "--heldout3" in sys.argv
     second = "--confidence-heldout2" in sys.argv
     confidence = "--confidence-heldout" in sys.argv or second
-    heldout = "--heldout" in sys.argv or confidence
-    name = (CONFIDENCE_HELDOUT2 if second else CONFIDENCE_HELDOUT if confidence else HELDOUT if heldout
-            else DEV)
+    heldout = "--heldout" in sys.argv or confidence or fourth
+    name = (HELDOUT3 if fourth else CONFIDENCE_HELDOUT2 if second else CONFIDENCE_HELDOUT if confidence
+            else HELDOUT if heldout else DEV)
     if heldout:
         print(HELDOUT_NOTICE, file=sys.stderr)
     queries = load(name)
     with tempfile.TemporaryDirectory() as scratch:
         results = run(queries, Path(scratch))
     answerable = sum(1 for q in queries if q.answers)
-    title = ("Second confidence held-out" if second else "Confidence held-out" if confidence else "Held-out"
+    title = ("Fourth held-out" if fourth else "Second confidence held-out" if second else "Confidence held-out" if confidence else "Held-out"
              if heldout else "Development")
     report = (f"**{title} set** (`tests/search_eval/{name}.yaml`): "
               f"{len(queries)} judged queries, {answerable} answerable and {len(queries) - answerable} with no "
@@ -201,6 +205,9 @@ def main() -> None:
     if "--no-write" in sys.argv:
         return
     intro = ("## Knowledge-base search quality (`bench/kb_quality.py`)\n\n" if not heldout else
+             "## Knowledge-base search quality, fourth held-out set (`bench/kb_quality.py --heldout3`)\n\n"
+             "Written before the body-chunking work and scored once at its end, with the confidence rule of the "
+             "third set unchanged; nothing was tuned on it.\n\n" if fourth else
              "## Search confidence, third held-out set (`bench/kb_quality.py --confidence-heldout2`)\n\n"
              "Written before the work on no-answer questions (confidence from meaning and word weights) and "
              "scored once at its end; nothing was tuned on it.\n\n" if second else
@@ -209,7 +216,7 @@ def main() -> None:
              "since; nothing was tuned on it.\n\n" if confidence else
              "## Knowledge-base search quality, held-out set (`bench/kb_quality.py --heldout`)\n\n"
              "Scored once, at the end of issue 17; nothing was tuned on it.\n\n")
-    section = ("kb_quality_confidence2" if second else "kb_quality_confidence" if confidence
+    section = ("kb_quality_heldout3" if fourth else "kb_quality_confidence2" if second else "kb_quality_confidence" if confidence
                else "kb_quality_heldout" if heldout else "kb_quality")
     write_section(section, intro + (
         "Help centers: the 525 articles of `../shared/kb-corpus/` and the demo KB (`kb_articles/`); each question "
