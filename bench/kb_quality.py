@@ -194,8 +194,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         results = run(queries, Path(scratch))
     answerable = sum(1 for q in queries if q.answers)
-    title = ("Fourth held-out" if fourth else "Second confidence held-out" if second else "Confidence held-out" if confidence else "Held-out"
-             if heldout else "Development")
+    title = ("Fourth held-out" if fourth else "Second confidence held-out" if second
+             else "Confidence held-out" if confidence else "Held-out" if heldout else "Development")
     report = (f"**{title} set** (`tests/search_eval/{name}.yaml`): "
               f"{len(queries)} judged queries, {answerable} answerable and {len(queries) - answerable} with no "
               "answer.\n\nRecall and MRR (answerable queries; a query counts in every subset it is tagged "
@@ -216,8 +216,8 @@ def main() -> None:
              "since; nothing was tuned on it.\n\n" if confidence else
              "## Knowledge-base search quality, held-out set (`bench/kb_quality.py --heldout`)\n\n"
              "Scored once, at the end of issue 17; nothing was tuned on it.\n\n")
-    section = ("kb_quality_heldout3" if fourth else "kb_quality_confidence2" if second else "kb_quality_confidence" if confidence
-               else "kb_quality_heldout" if heldout else "kb_quality")
+    section = ("kb_quality_heldout3" if fourth else "kb_quality_confidence2" if second
+               else "kb_quality_confidence" if confidence else "kb_quality_heldout" if heldout else "kb_quality")
     write_section(section, intro + (
         "Help centers: the 525 articles of `../shared/kb-corpus/` and the demo KB (`kb_articles/`); each question "
         "is asked of the help center its answers are in (en-es questions: of its Spanish-only view). "
