@@ -26,6 +26,7 @@ class GroupSpec:
     name: str
     tier: int | None = None
     skills: tuple[str, ...] = ()
+    default: bool = False  # receives the tickets that arrive without a group (a mail, an API call)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Person:
 
 
 GROUPS = (
-    GroupSpec(TIER_1, tier=1),
+    GroupSpec(TIER_1, tier=1, default=True),
     GroupSpec(TIER_2, tier=2),
     GroupSpec(TIER_3, tier=3),
     GroupSpec(BILLING, skills=("billing",)),
@@ -66,12 +67,15 @@ PEOPLE = (
 
 
 def ensure_groups(session: Session, *, now: datetime) -> tuple[dict[str, Group], set[str]]:
-    """Every demo group by name, and the names of those created now (existing ones are not touched)."""
+    """Every demo group by name, and the names of those created now (existing ones are not touched). The front
+    line is the default group, so a new mail lands in its queue, unless an admin already chose another."""
     existing = {g.name: g for g in session.scalars(select(Group).where(Group.name.in_([s.name for s in GROUPS])))}
     created: set[str] = set()
+    has_default = session.scalar(select(Group.id).where(Group.is_default.is_(True)).limit(1)) is not None
     for spec in GROUPS:
         if spec.name not in existing:
-            existing[spec.name] = Group(name=spec.name, tier=spec.tier, skills=list(spec.skills), created_at=now)
+            existing[spec.name] = Group(name=spec.name, tier=spec.tier, skills=list(spec.skills), created_at=now,
+                                        is_default=spec.default and not has_default)
             session.add(existing[spec.name])
             created.add(spec.name)
     session.flush()

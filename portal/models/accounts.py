@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, text
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -84,6 +84,11 @@ class Group(Base):
     """A queue of agents: a support tier (1-3) or a skill group."""
 
     __tablename__ = "groups"
+    __table_args__ = (
+        # At most one default group: a unique index over the rows that are it.
+        Index("uq_groups_is_default", "is_default", unique=True, sqlite_where=text("is_default"),
+              postgresql_where=text("is_default")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
@@ -93,6 +98,9 @@ class Group(Base):
     # New tickets go to an available member automatically; guided groups hand out work with "Next ticket".
     auto_assign: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     guided: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # Tickets that arrive without a group (mail, the API, a phone call without a category) go here
+    # (services.routing); at most one group is the default.
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     members: Mapped[list[User]] = relationship(secondary=group_members, back_populates="groups")
 

@@ -19,6 +19,7 @@ from portal.integers import whole_number
 from portal.models import (
     PRIORITIES,
     Attachment,
+    Category,
     Group,
     Message,
     Ticket,
@@ -105,6 +106,41 @@ def set_priority(session: Session, ticket: Ticket, priority: str, *, actor: User
     event = _event(session, ticket, kind="priority_changed", field="priority", old=ticket.priority, new=priority,
                    actor=actor, now=now)
     ticket.priority = priority
+    return event
+
+
+def set_category(session: Session, ticket: Ticket, category: Category | None, *, actor: User, now: datetime,
+                 expected_version: int | None = None) -> TicketEvent | None:
+    """The agent files the ticket under another category (or none): one of those customers are offered now, or
+    the one it already has. The group stays where it is (moving it is the group's own change), and the answers
+    to the old category's fields are kept. The category's skill is what automatic assignment and "Next ticket"
+    ask of an agent from now on."""
+    tickets.check_version(ticket, expected_version)
+    _open_ticket(ticket)
+    new_id = category.id if category is not None else None
+    if new_id == ticket.category_id:
+        return None
+    if category is not None and not category.active:
+        raise Invalid(N_("Choose one of the categories offered."), field="category")
+    event = _event(session, ticket, kind="category_changed", field="category_id", old=ticket.category_id,
+                   new=new_id, actor=actor, now=now)
+    ticket.category = category
+    return event
+
+
+def set_language(session: Session, ticket: Ticket, language: str, *, actor: User, now: datetime,
+                 expected_version: int | None = None) -> TicketEvent | None:
+    """The language the customer is answered in: every later e-mail about the ticket is in it, and only
+    agents with it as a skill fit the ticket (`assignment_rules.required_skills`)."""
+    tickets.check_version(ticket, expected_version)
+    _open_ticket(ticket)
+    if language not in tickets.LANGUAGES:
+        raise Invalid(N_("Choose one of the languages offered."), field="language")
+    if language == ticket.language:
+        return None
+    event = _event(session, ticket, kind="language_changed", field="language", old=ticket.language, new=language,
+                   actor=actor, now=now)
+    ticket.language = language
     return event
 
 

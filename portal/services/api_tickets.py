@@ -225,14 +225,26 @@ def field_answers(category: Category | None, raw: object) -> Mapping[str, object
 
 @contextmanager
 def custom_field_errors() -> Iterator[None]:
-    """The services name a custom field `field_<key>` (the web forms' name); the API calls it `fields.<key>`."""
+    """The services name inputs as the web forms do: a custom field `field_<key>` is `fields.<key>` here, and
+    the category is `category_id`."""
     try:
         yield
     except Invalid as exc:
         field = exc.details.get("field")
         if isinstance(field, str) and field.startswith("field_"):
             exc.details["field"] = "fields." + field.removeprefix("field_")
+        elif field == "category":
+            exc.details["field"] = "category_id"
         raise
+
+
+def new_ticket_category(session: Session, category_id: int | None) -> Category | None:
+    """The category a new ticket is filed in: one customers are offered, as on the web form (anyone filing may
+    choose it, customers included)."""
+    category = categories.get_existing(session, category_id, field="category_id")
+    if category is not None and not category.active:
+        raise Invalid(N_("Choose one of the categories offered."), field="category_id")
+    return category
 
 
 def requester_for(session: Session, requester_id: int | None, *, actor: User) -> User:
@@ -258,13 +270,15 @@ class TicketChanges:
     priority: str | None = None
     assignee_id: object = UNCHANGED  # an id, None for nobody
     group_id: object = UNCHANGED
+    category_id: object = UNCHANGED  # an id, None for no category
+    language: str | None = None
     tags: list[str] | None = None
 
 
 def update_ticket(session: Session, ticket: Ticket, changes: TicketChanges, *, actor: User, now: datetime) -> None:
-    """Several changes in one call, all or nothing, based on the version the caller last saw. Fields first,
-    the status action last, so "assign to me and solve" works in one call. Customers may only confirm or
-    reopen (with a reason)."""
+    """Several changes in one call, all or nothing, based on the version the caller last saw. Fields first
+    (category and language before the assignee, since they decide who fits the ticket), the status action
+    last, so "assign to me and solve" works in one call. Customers may only confirm or reopen (with a reason)."""
     tickets.check_version(ticket, changes.version)
     if not actor.is_agent:
         _customer_update(session, ticket, changes, actor=actor, now=now)
@@ -272,6 +286,12 @@ def update_ticket(session: Session, ticket: Ticket, changes: TicketChanges, *, a
     if changes.action is not None and changes.action not in AGENT_ACTIONS:
         raise Invalid(N_("Choose one of these actions: %(actions)s."), field="action",
                       actions=", ".join(AGENT_ACTIONS))
+    if changes.category_id is not UNCHANGED:
+        category = categories.get_existing(session, changes.category_id, field="category_id")  # type: ignore[arg-type]
+        with custom_field_errors():
+            agent_desk.set_category(session, ticket, category, actor=actor, now=now)
+    if changes.language is not None:
+        agent_desk.set_language(session, ticket, changes.language, actor=actor, now=now)
     if changes.group_id is not UNCHANGED:
         group = _existing(session, Group, changes.group_id, "group_id")
         agent_desk.set_group(session, ticket, group, actor=actor, now=now)
@@ -291,7 +311,8 @@ def update_ticket(session: Session, ticket: Ticket, changes: TicketChanges, *, a
 def _customer_update(session: Session, ticket: Ticket, changes: TicketChanges, *, actor: User,
                      now: datetime) -> None:
     if (changes.priority is not None or changes.tags is not None or changes.assignee_id is not UNCHANGED
-            or changes.group_id is not UNCHANGED):
+            or changes.group_id is not UNCHANGED or changes.category_id is not UNCHANGED
+            or changes.language is not None):
         raise NotAllowed(N_("Customers can only confirm or reopen their tickets."))
     if changes.action not in CUSTOMER_ACTIONS:
         raise Invalid(N_("Choose one of these actions: %(actions)s."), field="action",

@@ -52,6 +52,17 @@ def get_active(session: Session, category_id: int | None) -> Category | None:
     return category
 
 
+def get_existing(session: Session, category_id: int | None, *, field: str = "category") -> Category | None:
+    """The category with this id (None for none), offered or retired: whoever sets it checks which it may
+    choose. An id that names nothing is refused on `field`."""
+    if category_id is None:
+        return None
+    category = session.get(Category, category_id)
+    if category is None:
+        raise Invalid(N_("Choose one of the categories offered."), field=field)
+    return category
+
+
 def ensure_default_categories(session: Session) -> list[Category]:
     """A sensible starting set when there are no categories at all (for the demo loader and tests);
     returns what it created. Admins edit them afterwards."""

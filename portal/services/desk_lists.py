@@ -36,6 +36,7 @@ class CategoryName:
     id: int
     name_en: str
     name_es: str | None
+    active: bool = True  # offered: the side panel's choices are these (and the ticket's own)
 
     name = Category.name  # the model's own choice of language, on the same two columns
 
@@ -78,7 +79,8 @@ def read(session: Session) -> Lists:
         if tier is not None and (tier not in tiers or group_id < tiers[tier].id):
             tiers[tier] = groups[-1]
     categories = tuple(CategoryName(*row) for row in session.execute(
-        select(Category.id, Category.name_en, Category.name_es).order_by(Category.position, Category.name_en)))
+        select(Category.id, Category.name_en, Category.name_es, Category.active)
+        .order_by(Category.position, Category.name_en)))
     by_id = {group.id: group for group in groups}
     memberships: dict[int, list[Named]] = {}
     for user_id, group_id in session.execute(select(group_members.c.user_id, group_members.c.group_id)):

@@ -119,20 +119,21 @@ def record_bounce(session: Session, message_id: str, *, recipient: str | None, r
 
 
 def recipients(session: Session, ticket: Ticket) -> list[tuple[str, User | None, str]]:
-    """(address, user or None, language): the requester in their own language, then the CC addresses in
-    the ticket's language, each address once."""
+    """(address, user or None, language): the requester, then the CC addresses, each address once, all in the
+    ticket's language: the one the customer wrote in or chose on the form, which the agents answer in. The
+    requester's own setting only counts for a ticket without a language of ours."""
     requester = ticket.requester
     if requester is None and ticket.requester_id is not None:
         requester = session.get(User, ticket.requester_id)
     result: list[tuple[str, User | None, str]] = []
     seen: set[str] = set()
     if requester is not None and requester.email:
-        result.append((requester.email, requester, _language(requester.locale, ticket.language)))
+        result.append((requester.email, requester, _language(ticket.language, requester.locale)))
         seen.add(requester.email.lower())
     for email in _cc_addresses(session, ticket):
         if email.lower() not in seen:
             seen.add(email.lower())
-            result.append((email, None, _language(None, ticket.language)))
+            result.append((email, None, _language(ticket.language, None)))
     return result
 
 
@@ -153,8 +154,8 @@ def _cc_addresses(session: Session, ticket: Ticket) -> list[str]:
     return [cc.email for cc in ticket.ccs if cc.email]
 
 
-def _language(locale: str | None, ticket_language: str | None) -> str:
-    for candidate in (locale, ticket_language):
+def _language(ticket_language: str | None, locale: str | None) -> str:
+    for candidate in (ticket_language, locale):
         if candidate in LANGUAGES:
             return str(candidate)
     return LANGUAGES[0]

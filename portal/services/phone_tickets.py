@@ -36,12 +36,17 @@ def find_customers(session: Session, query: str, *, actor: User) -> list[User]:
 def file_for_customer(
     session: Session, *, customer_id: int | None, new_name: str = "", new_email: str = "", subject: str,
     description: str, category: Category | None, priority: str, channel: str, client_token: str | None = None,
-    field_values: Mapping[str, object] | None = None, default_language: str = "en", actor: User, now: datetime,
+    field_values: Mapping[str, object] | None = None, language: str | None = None, default_language: str = "en",
+    actor: User, now: datetime,
 ) -> tickets.Filed:
     """The agent files the ticket as the customer's: an existing customer, or a new one made from a name and
     an e-mail address (unverified, without a password: they claim it with a password reset). The same form
     sent twice files one ticket. The agent answers the category's custom fields as the customer would on the
-    web form, required ones included: they have the customer on the line (or the letter) to ask."""
+    web form, required ones included: they have the customer on the line (or the letter) to ask.
+
+    The language is the agent's choice; left to the portal (None), it is read from what the agent wrote down,
+    else the customer's setting, else `default_language`. Without a category the ticket goes to the default
+    group, like a mail."""
     _require_agent(actor)
     if client_token:
         earlier = session.scalar(select(Ticket).where(Ticket.client_token == client_token))
@@ -49,11 +54,12 @@ def file_for_customer(
             return tickets.Filed(earlier, False)
     if channel not in CHANNELS:
         raise Invalid(N_("Choose one of the channels offered."), field="channel")
+    if language is not None and language not in LANGUAGES:
+        raise Invalid(N_("Choose one of the languages offered."), field="language")
     customer = _customer(session, customer_id, new_name, new_email, now=now)
-    language = customer.locale if customer.locale in LANGUAGES else default_language
     return tickets.create_ticket(
         session, requester=customer, subject=subject, description=description, category=category,
-        priority=priority, language=language if language in LANGUAGES else "en", channel=channel,
+        priority=priority, language=language, default_language=default_language, channel=channel,
         client_token=client_token, field_values=field_values, actor=actor, now=now,
     )
 

@@ -79,6 +79,23 @@ def save_group(session: Session, group: Group | None, *, name: str, tier: int | 
     return group
 
 
+def set_default_group(session: Session, group_id: int | None, *, actor: User) -> Group | None:
+    """Tickets that arrive without a group (a mail, an API call or a phone call without a category) go to this
+    group from now on, and are assigned automatically when it does that; None: they wait in no group's queue.
+    Tickets already filed stay where they are."""
+    _require_admin(actor)
+    group = session.get(Group, group_id) if group_id is not None else None
+    if group_id is not None and group is None:
+        raise Invalid(N_("Choose one of the groups."), field="default_group")
+    for other in session.scalars(select(Group).where(Group.is_default.is_(True))):
+        if other is not group:
+            other.is_default = False
+    session.flush()  # the old default lets go first: at most one group is the default (a unique index)
+    if group is not None:
+        group.is_default = True
+    return group
+
+
 def set_members(session: Session, group: Group, member_ids: list[int], *, actor: User) -> None:
     _require_admin(actor)
     people = session.scalars(select(User).where(User.id.in_(member_ids), User.role.in_(("agent", "admin")))).all()

@@ -21,7 +21,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from portal.errors import N_, Conflict, Invalid, InvalidTransition, NotAllowed, NotFound
 from portal.models import PRIORITIES, Attachment, Category, Message, Ticket, TicketEvent, TicketFieldValue, User
-from portal.services import agent_notifications, assignment_rules, categories, notifications, sla
+from portal.services import agent_notifications, assignment_rules, categories, notifications, routing, sla
 from portal.services.attachments import AttachmentStore, Upload
 from portal.services.refs import normalise_ref, unused_ticket_ref
 from portal.status import Action, Role, Status, apply_action, can
@@ -143,12 +143,15 @@ def _version_now(ticket: Ticket) -> int:
 
 def create_ticket(
     session: Session, *, requester: User, subject: str, description: str, category: Category | None = None,
-    priority: str = "normal", language: str = "en", field_values: Mapping[str, object] | None = None,
-    client_token: str | None = None, channel: str = "web", follow_up_of: Ticket | None = None,
-    uploads: Sequence[Upload] = (), store: AttachmentStore | None = None, actor: User, now: datetime,
+    priority: str = "normal", language: str | None = "en", default_language: str = "en",
+    field_values: Mapping[str, object] | None = None, client_token: str | None = None, channel: str = "web",
+    follow_up_of: Ticket | None = None, uploads: Sequence[Upload] = (), store: AttachmentStore | None = None,
+    actor: User, now: datetime,
 ) -> Filed:
-    """A customer files a ticket: status new, routed to the category's group, the description as its first
-    message, and a confirmation e-mail. The same form sent twice (same `client_token`) files one ticket.
+    """A customer files a ticket: status new, routed to the category's group (or the default group), the
+    description as its first message, and a confirmation e-mail. The same form sent twice (same `client_token`)
+    files one ticket. `language` None: nobody chose it (a mail, an API call without it), so it is read from
+    the text, else the requester's setting, else `default_language` (`routing.ticket_language`).
 
     Required custom fields are questions for whoever fills in a form (the customer's web form, an agent's
     phone form, an API call): left out there, they are refused naming the field. A mail has no form to answer
@@ -163,6 +166,8 @@ def create_ticket(
     subject, description = check_subject(subject), check_body(description, field="description")
     if priority not in PRIORITIES:
         raise Invalid(N_("Choose one of the priorities offered."), field="priority")
+    if language is None:
+        language = routing.ticket_language(subject, description, requester=requester, default=default_language)
     if language not in LANGUAGES:
         raise Invalid(N_("Choose one of the languages offered."), field="language")
     if follow_up_of is not None:
@@ -200,9 +205,15 @@ def create_ticket(
 
 
 def _route_new(session: Session, ticket: Ticket, *, now: datetime) -> None:
-    """Operations on a new ticket: automatic assignment (when its group does it) and the SLA clock."""
+    """Operations on a new ticket: one that its category did not route (a mail, an API call, a phone call
+    without a category) goes to the admins' default group; then automatic assignment (when its group does it)
+    and the SLA clock, the same for every channel."""
     from portal.services import assignment  # assignment builds on this module
 
+    if ticket.group_id is None:
+        group = routing.default_group(session)
+        if group is not None:
+            ticket.group, ticket.group_id = group, group.id
     assignment.auto_assign(session, ticket, now=now)
     sla.refresh(session, ticket, now)
 

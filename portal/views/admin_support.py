@@ -50,6 +50,11 @@ class GroupForm(FlaskForm):
     guided = BooleanField(_l("Guided mode: agents use “Next ticket” instead of picking"))
 
 
+class DefaultGroupForm(FlaskForm):
+    default_group = SelectField(_l("Default group for tickets that arrive without one"), choices=[],
+                                validate_choice=False)
+
+
 class AgentForm(FlaskForm):
     skills = StringField(_l("Skills"))
     capacity = WholeNumberField(_l("Capacity"), validators=[Optional()])
@@ -133,9 +138,37 @@ def groups() -> Response | tuple[str, int]:
                          group_id=_flush_id(group))
         except DomainError as exc:
             error = _failed(exc)
-    page = render_template("admin/support_groups.html", groups=admin.groups(db_session(), actor=_me()), form=form,
-                           error=error)
+    page = _groups_page(form=form, error=error)
     return (page, 422) if error or form.errors else page
+
+
+def _groups_page(*, form: GroupForm | None = None, default_form: DefaultGroupForm | None = None,
+                 error: str | None = None) -> str:
+    found = admin.groups(db_session(), actor=_me())
+    if default_form is None:
+        current = next((g for g in found if g.is_default), None)
+        default_form = DefaultGroupForm(formdata=None, data={"default_group": str(current.id) if current else ""})
+    default_form.default_group.choices = [SelectChoice("", _l("None: they wait outside the group queues")),
+                                          *(SelectChoice(str(g.id), g.name) for g in found)]
+    return render_template("admin/support_groups.html", groups=found, form=form or GroupForm(formdata=None),
+                           default_form=default_form, error=error)
+
+
+@bp.post("/groups/default")
+@admin_required
+def default_group() -> Response | tuple[str, int]:
+    """Where a mail, an API call or a phone call without a category lands (services.routing)."""
+    form, error = DefaultGroupForm(), None
+    if form.validate_on_submit():
+        try:
+            chosen = form.default_group.data or ""
+            group = admin.set_default_group(db_session(), (_int(chosen) or 0) if chosen else None, actor=_me())
+            message = (_("New tickets without a group now go to %(name)s.", name=group.name) if group
+                       else _("New tickets without a group now wait outside the group queues."))
+            return _done("admin_support.groups", message)
+        except DomainError as exc:
+            error = _failed(exc)
+    return _groups_page(default_form=form, error=error), 422
 
 
 def _flush_id(obj) -> int:

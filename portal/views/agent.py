@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -21,7 +22,16 @@ from portal.integers import whole_number
 from portal.markdown_render import render_markdown
 from portal.models import PRIORITIES, AgentNotification, CannedResponse, Group, User
 from portal.search import QueryTooLong
-from portal.services import agent_desk, agent_notifications, agent_queue, canned, kb_search, notifications, tickets
+from portal.services import (
+    agent_desk,
+    agent_notifications,
+    agent_queue,
+    canned,
+    categories,
+    kb_search,
+    notifications,
+    tickets,
+)
 from portal.services.attachments import AttachmentStore, Upload
 from portal.services.desk_lists import DeskLists
 from portal.services.kept import Kept
@@ -211,8 +221,11 @@ def _workspace(ticket, *, form: ComposerForm | None = None, **extra: object) -> 
     linked = context["linked"]
     if len(linked) < agent_desk.LINKED_LIMIT:  # all of them: the operations panel need not read its incidents
         context["known_incidents"] = [t for t in linked if t.problem_id == ticket.id]
+    lang = str(get_locale() or current_app.config["DEFAULT_LANGUAGE"])
     return dict(
         context, form=form, timeline=timeline, names={a.id: a.name for a in context["agents"]},
+        group_names={g.id: g.name for g in context["groups"]},
+        category_names={c.id: c.name(lang) for c in context["categories"]},
         priorities=PRIORITIES, notification_log=notifications.notification_log(session, ticket),
         notification_labels=notifications.KIND_LABELS,
         others=agent_desk.others_present(session, ticket, me, now=utcnow()), render_markdown=render_markdown,
@@ -224,7 +237,7 @@ def _side_panel(ticket, **extra: object) -> dict[str, object]:
     conversation (the status change is the agents' most frequent click)."""
     session, lists = db_session(), desk_lists()
     return dict(
-        ticket=ticket, agents=lists.agents, groups=lists.groups,
+        ticket=ticket, agents=lists.agents, groups=lists.groups, categories=lists.categories,
         requester_tickets=agent_desk.requester_tickets(session, ticket),
         linked=agent_desk.linked_tickets(session, ticket), sent_articles=canned.sent_articles(session, ticket),
         fields=_field_rows(ticket), current_user=_me(), **extra,
@@ -396,6 +409,13 @@ def _row(model: type, value: str):
     return None if ident is None else db_session().get(model, ident)
 
 
+def _category_id(value: str) -> int | None:
+    """Empty: no category; anything that is not an id names no category (refused by the service)."""
+    if not value:
+        return None
+    return whole_number(value, minimum=1) or 0
+
+
 def _article_hits(query: str, language: str) -> tuple[list, bool]:
     """Public articles an agent may link in a reply, in the ticket's language first; True when they match weakly."""
     if not query.strip():
@@ -411,7 +431,8 @@ def _article_hits(query: str, language: str) -> tuple[list, bool]:
 @bp.post("/tickets/<ref>/fields")
 @agent_required
 def fields(ref: str) -> Response | tuple[str, int]:
-    """One side-panel change, audited: assignee, group, priority, a tag added or removed, a custom field."""
+    """One side-panel change, audited: assignee, group, priority, category, language, a tag added or removed,
+    a custom field."""
     session, me, now = db_session(), _me(), utcnow()
     ticket = tickets.get_for(session, ref, me)
     form = FieldForm()
@@ -427,6 +448,11 @@ def fields(ref: str) -> Response | tuple[str, int]:
             agent_desk.set_group(session, ticket, group, actor=me, now=now, expected_version=version)
         elif name == "priority":
             agent_desk.set_priority(session, ticket, value, actor=me, now=now, expected_version=version)
+        elif name == "category":
+            category = categories.get_existing(session, _category_id(value))
+            agent_desk.set_category(session, ticket, category, actor=me, now=now, expected_version=version)
+        elif name == "language":
+            agent_desk.set_language(session, ticket, value, actor=me, now=now, expected_version=version)
         elif name == "add_tag":
             agent_desk.add_tag(session, ticket, value, actor=me, now=now, expected_version=version)
         elif name == "remove_tag":

@@ -1,5 +1,5 @@
 """Agents file tickets for customers (a phone call, a mail forwarded by hand): find the customer or create
-them, then subject, description, category, priority and channel. The customer search updates with htmx as
+them, then subject, description, category, priority, channel and language. The customer search updates with htmx as
 the agent types; without JavaScript the "Search" button posts the form and the page comes back with the
 matches and everything typed so far."""
 
@@ -29,6 +29,9 @@ from portal.views.ticket_forms import CustomFieldsForm, new_token, with_custom_f
 bp = Blueprint("agent_phone", __name__, url_prefix="/agent")
 
 CHANNEL_CHOICES = [SelectChoice("phone", _l("Phone")), SelectChoice("email", _l("E-mail"))]
+# Empty: the portal reads it from what the agent wrote (services.routing), else the customer's setting.
+LANGUAGE_CHOICES = [SelectChoice("", _l("Detect from the text")), SelectChoice("en", _l("English")),
+                    SelectChoice("es", _l("Spanish"))]
 
 
 class PhoneTicketForm(CustomFieldsForm):
@@ -43,6 +46,7 @@ class PhoneTicketForm(CustomFieldsForm):
     category = SelectField(_l("Category"), choices=[], validate_choice=False, coerce=str)
     priority = SelectField(_l("Priority"), choices=PRIORITY_CHOICES, default="normal")
     channel = SelectField(_l("Channel"), choices=CHANNEL_CHOICES, default="phone")
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
     client_token = HiddenField()
 
 
@@ -90,7 +94,8 @@ def create() -> Response | tuple[str, int]:
             new_email=form.new_email.data or "", subject=form.subject.data, description=form.description.data,
             category=categories.get_active(session, _int(form.category.data)), priority=form.priority.data,
             channel=form.channel.data, client_token=form.client_token.data or None, field_values=form.custom_values(),
-            default_language=str(current_app.config["DEFAULT_LANGUAGE"]), actor=_me(), now=utcnow(),
+            language=form.language.data or None, default_language=str(current_app.config["DEFAULT_LANGUAGE"]),
+            actor=_me(), now=utcnow(),
         )
         session.commit()
     except DomainError as exc:

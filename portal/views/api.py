@@ -12,6 +12,7 @@ from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, current_app, g, jsonify, request, send_file, url_for
+from flask_babel import get_locale
 from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
@@ -193,6 +194,13 @@ def _person(user: User | None) -> dict | None:
     return None if user is None else {"id": user.id, "name": user.name}
 
 
+def _category(category: Category | None) -> dict | None:
+    """Its id and its name in the caller's language (Accept-Language, like the error messages)."""
+    if category is None:
+        return None
+    return {"id": category.id, "name": category.name(str(get_locale() or current_app.config["DEFAULT_LANGUAGE"]))}
+
+
 def _ticket(ticket: Ticket) -> dict:
     me = _me()
     role = tickets.role_of(me).value
@@ -204,6 +212,7 @@ def _ticket(ticket: Ticket) -> dict:
         "priority": ticket.priority,
         "channel": ticket.channel,
         "language": ticket.language,
+        "category": _category(ticket.category),
         "requester": _person(ticket.requester),
         "assignee": _person(ticket.assignee),
         "created_at": _time(ticket.created_at),
@@ -277,10 +286,7 @@ def create_ticket() -> tuple[Response, int]:
         earlier = api_tickets.replay(session, g.api_token, key, fingerprint)
         if earlier is not None:
             return _created(earlier, replayed=True)
-    category_id = _integer(data, "category_id")
-    category = session.get(Category, category_id) if category_id is not None else None
-    if category_id is not None and category is None:
-        raise Invalid(N_("Choose one of the categories offered."), field="category_id")
+    category = api_tickets.new_ticket_category(session, _integer(data, "category_id"))
     requester = api_tickets.requester_for(session, _integer(data, "requester_id"), actor=me)
     with api_tickets.custom_field_errors():
         filed = tickets.create_ticket(
@@ -288,8 +294,8 @@ def create_ticket() -> tuple[Response, int]:
             subject=_string(data, "subject", required=True, max_length=1000) or "",
             description=_string(data, "description", required=True) or "",
             priority=_string(data, "priority", max_length=20) or "normal",
-            language=_string(data, "language", max_length=8)
-            or (requester.locale or current_app.config["DEFAULT_LANGUAGE"]),
+            language=_string(data, "language", max_length=8),  # None: read from the text (services.routing)
+            default_language=str(current_app.config["DEFAULT_LANGUAGE"]),
             category=category, field_values=api_tickets.field_answers(category, data.get("fields")),
             channel="api", actor=me, now=now,
         )
@@ -333,7 +339,8 @@ def update_ticket(ref: str) -> Response:
         version=_integer(data, "version", required=True) or 0,
         action=_string(data, "action", max_length=40), reason=_string(data, "reason"),
         priority=_string(data, "priority", max_length=20), assignee_id=_optional_id(data, "assignee_id"),
-        group_id=_optional_id(data, "group_id"), tags=tags,
+        group_id=_optional_id(data, "group_id"), category_id=_optional_id(data, "category_id"),
+        language=_string(data, "language", max_length=8), tags=tags,
     )
     api_tickets.update_ticket(session, ticket, changes, actor=me, now=utcnow())
     session.commit()

@@ -48,7 +48,6 @@ from portal.services.ticket_ccs import EMAIL
 from portal.status import Status
 
 NEW_TICKET_OUTCOMES = ("created", "follow_up")
-LANGUAGES = ("en", "es")
 
 
 @dataclass(frozen=True)
@@ -206,17 +205,17 @@ def _is_our_own(session: Session, parsed: ParsedMail, settings: InboundSettings)
 def _new_ticket(session: Session, parsed: ParsedMail, sender: User | None, settings: InboundSettings, *,
                 now: datetime, detail: str | None) -> Ingested:
     """A ticket for the sender (an unverified account is made for an unknown address: they can claim it with
-    a password reset)."""
+    a password reset), in the language the mail is written in (`routing.ticket_language`), in the default group
+    when an admin chose one."""
     if _new_tickets_last_hour(session, parsed.sender, now=now) >= settings.max_new_per_hour:
         return _logged(session, parsed, "rate_limited", now=now,
                        detail=f"More than {settings.max_new_per_hour} new tickets in an hour.")
     requester = sender or _unverified_customer(session, parsed, now=now)
     subject = _new_subject(parsed)
     uploads, refused = _uploads(parsed.files, settings.store)
-    language = requester.locale if requester.locale in LANGUAGES else settings.default_language
     filed = tickets.create_ticket(
         session, requester=requester, subject=subject, description=_fit(parsed.text) or subject, channel="email",
-        language=language if language in LANGUAGES else "en", uploads=uploads, store=settings.store,
+        language=None, default_language=settings.default_language, uploads=uploads, store=settings.store,
         actor=requester, now=now,
     )
     message = filed.ticket.messages[0]
