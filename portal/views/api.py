@@ -25,7 +25,7 @@ from portal.extensions import csrf, db_session, limiter
 from portal.integers import whole_number
 from portal.models import ROLES, Attachment, Category, Message, Ticket, User
 from portal.services import accounts, api_tickets, api_tokens, tickets
-from portal.services.attachments import AttachmentStore, Upload, delivery
+from portal.services.attachments import MAX_PER_MESSAGE, AttachmentStore, Upload, delivery
 from portal.status import can
 from portal.views.api_schema import openapi_document
 from portal.views.errors import EXPLANATIONS, limit_mb, translate_domain_message, with_exception_headers
@@ -392,7 +392,10 @@ def _message_input() -> tuple[dict, list[Upload]]:
     form = request.form
     data: dict[str, object] = {"body": form.get("body")}
     if "public" in form:
-        data["public"] = form["public"].strip().lower() in ("true", "1", "yes", "on")
+        # Exactly what the OpenAPI document promises: "yes" or "0" is a client's mistake, not a private note.
+        if form["public"] not in ("true", "false"):
+            raise Invalid(N_("%(field)s must be true or false."), field="public")
+        data["public"] = form["public"] == "true"
     if "submit_as" in form:
         data["submit_as"] = form["submit_as"]
     if "version" in form:
@@ -404,6 +407,9 @@ def _message_input() -> tuple[dict, list[Upload]]:
         # without a word (schemathesis found it).
         raise Invalid(N_("Attachments must be sent as files."), field="attachments")
     files = request.files.getlist("attachments")
+    if len(files) > MAX_PER_MESSAGE:  # counted before nameless parts are dropped: the document's maxItems
+        raise Invalid(N_("Attach at most %(count)s files to one message."), field="attachments",
+                      count=MAX_PER_MESSAGE)
     uploads = [Upload(f.filename or "", f.stream) for f in files if isinstance(f, FileStorage) and f.filename]
     return data, uploads
 

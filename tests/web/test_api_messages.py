@@ -116,6 +116,24 @@ def test_an_empty_submit_as_in_a_multipart_reply_is_refused_like_in_json(client,
     assert response.json["error"]["field"] == "status"
 
 
+@pytest.mark.parametrize("public", ["yes", "0", "TRUE", ""])
+def test_a_multipart_public_flag_other_than_true_or_false_is_422_not_a_private_note(client, ticket_of_alice,
+                                                                                    agent_token, public):
+    response = client.post(f"/api/v1/tickets/{ticket_of_alice.ref}/messages", headers=agent_token,
+                           data={"body": "Answer", "public": public}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert response.json["error"]["field"] == "public"
+
+
+def test_more_file_parts_than_the_limit_are_refused_even_when_some_have_no_name(client, ticket_of_alice,
+                                                                                 agent_token):
+    parts = [(io.BytesIO(b"x"), f"f{n}.txt") for n in range(5)] + [(io.BytesIO(b"x"), "")]
+    response = client.post(f"/api/v1/tickets/{ticket_of_alice.ref}/messages", headers=agent_token,
+                           data={"body": "Logs", "attachments": parts}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert response.json["error"]["field"] == "attachments"
+
+
 def test_attachments_sent_as_text_instead_of_files_are_refused_not_silently_dropped(client, ticket_of_alice,
                                                                                     agent_token):
     response = client.post(f"/api/v1/tickets/{ticket_of_alice.ref}/messages", headers=agent_token,
