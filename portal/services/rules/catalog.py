@@ -196,8 +196,8 @@ def condition_field(key: str) -> ConditionField | None:
     return CONDITION_FIELDS.get(key)
 
 
-def validate(session, data: object, *, rule_id: int | None = None):
+def validate(session, data: object, **options: object):
     """`validation.validate`: the clean rule and its problems keyed by form field (see there)."""
     from portal.services.rules.validation import validate as check
 
-    return check(session, data, rule_id=rule_id)
+    return check(session, data, **options)

@@ -75,15 +75,16 @@ class _Known:
         return value in self._get(kind, queries[kind])
 
 
-def validate(session: Session, data: object, *, rule_id: int | None = None) -> tuple[dict, Errors]:
+def validate(session: Session, data: object, *, rule_id: int | None = None,
+             existing_names: bool = True) -> tuple[dict, Errors]:
     """The rule as it will be stored, and the problems found (empty when it can be saved). `rule_id` is the rule
-    being edited, whose own name is not a clash."""
+    being edited, whose own name is not a clash; `existing_names=False` ignores clashes with stored rules."""
     errors: Errors = {}
     if not isinstance(data, dict):
         return {}, {"rule": Problem(N_("A rule is an object with a name, events, conditions and actions."))}
     known = _Known(session)
     clean = {
-        "name": _name(session, data.get("name"), rule_id, errors),
+        "name": _name(session if existing_names else None, data.get("name"), rule_id, errors),
         "enabled": _flag(data.get("enabled", True), "enabled", errors),
         "events": _events(data.get("events"), errors),
         "conditions_all": _conditions(known, data.get("conditions_all"), "conditions_all", errors),
@@ -100,7 +101,7 @@ def validate(session: Session, data: object, *, rule_id: int | None = None) -> t
 # ---- The rule's own fields ----------------------------------------------------------------------------------
 
 
-def _name(session: Session, value: object, rule_id: int | None, errors: Errors) -> str:
+def _name(session: Session | None, value: object, rule_id: int | None, errors: Errors) -> str:
     if not isinstance(value, str) or not value.strip():
         errors["name"] = Problem(N_("Give the rule a name."))
         return ""
@@ -108,7 +109,7 @@ def _name(session: Session, value: object, rule_id: int | None, errors: Errors) 
     if len(name) > MAX_NAME:
         errors["name"] = Problem(N_("Use at most %(max)s characters."), {"max": MAX_NAME})
         return ""
-    clash = session.scalar(select(Rule.id).where(Rule.name == name))
+    clash = session.scalar(select(Rule.id).where(Rule.name == name)) if session is not None else None
     if clash is not None and clash != rule_id:
         errors["name"] = Problem(N_("Another rule already has this name."))
     return name
