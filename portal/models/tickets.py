@@ -15,6 +15,7 @@ from portal.models.accounts import Group, User
 if TYPE_CHECKING:
     from portal.models.catalog import Category, TicketFieldValue
     from portal.models.custom_statuses import CustomStatus
+    from portal.models.rules import Rule
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 CHANNELS = ("web", "email", "api", "phone")
@@ -165,6 +166,7 @@ class TicketEvent(Base):
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+    rule: Mapped[Rule | None] = relationship()
 
 
 class TicketCC(Base):

@@ -18,7 +18,7 @@ RULE_KEYS = ("name", "enabled", "events", "conditions_all", "conditions_any", "a
 MAX_IMPORT = 500
 
 
-def _require_admin(actor: User | None) -> None:
+def require_admin(actor: User | None) -> None:
     if actor is None or not actor.is_admin:
         raise NotAllowed(N_("Only administrators manage the rules."))
 
@@ -33,7 +33,7 @@ def _record(session: Session, rule: Rule, what: str, *, actor: User | None, now:
                            what=what, snapshot=snapshot(rule) | {"position": rule.position}))
 
 
-def _invalid(errors: Errors) -> Invalid:
+def invalid(errors: Errors) -> Invalid:
     return Invalid(N_("The rule could not be saved: see the marked fields."), errors=errors)
 
 
@@ -53,12 +53,12 @@ def _renumber(rules: list[Rule]) -> None:
 
 def list_rules(session: Session, *, actor: User) -> list[Rule]:
     """Every rule in the order they run."""
-    _require_admin(actor)
+    require_admin(actor)
     return _ordered(session)
 
 
 def get_rule(session: Session, rule_id: object, *, actor: User) -> Rule:
-    _require_admin(actor)
+    require_admin(actor)
     number = whole_number(rule_id, minimum=1)
     rule = session.get(Rule, number) if number is not None else None
     if rule is None:
@@ -68,7 +68,7 @@ def get_rule(session: Session, rule_id: object, *, actor: User) -> Rule:
 
 def firing_counts(session: Session, *, actor: User, now: datetime, days: int = 7) -> dict[int, int]:
     """How often each rule fired in the last `days` days (rules that did not fire are absent)."""
-    _require_admin(actor)
+    require_admin(actor)
     rows = session.execute(select(RuleFiring.rule_id, func.count()).where(
         RuleFiring.fired_at >= now - timedelta(days=days)).group_by(RuleFiring.rule_id))
     return {rule_id: count for rule_id, count in rows}
@@ -76,7 +76,7 @@ def firing_counts(session: Session, *, actor: User, now: datetime, days: int = 7
 
 def recent_changes(session: Session, *, actor: User, rule: Rule | None = None, limit: int = 50) -> list[RuleChange]:
     """The audit trail, newest first: of one rule, or of all of them (deleted ones included)."""
-    _require_admin(actor)
+    require_admin(actor)
     query = select(RuleChange).order_by(RuleChange.id.desc()).limit(limit)
     if rule is not None:
         query = query.where(RuleChange.rule_id == rule.id)
@@ -88,10 +88,10 @@ def recent_changes(session: Session, *, actor: User, rule: Rule | None = None, l
 
 def create_rule(session: Session, data: object, *, actor: User, now: datetime) -> Rule:
     """A new rule runs after the existing ones."""
-    _require_admin(actor)
+    require_admin(actor)
     clean, errors = validate(session, data)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     return _add(session, clean, "created", actor=actor, now=now)
 
 
@@ -109,11 +109,11 @@ def _add(session: Session, clean: dict, what: str, *, actor: User, now: datetime
 def update_rule(session: Session, rule: Rule, data: object, *, expected_version: object, actor: User,
                 now: datetime) -> Rule:
     """Save an edit made on the version the admin saw; someone else's newer save is never overwritten."""
-    _require_admin(actor)
+    require_admin(actor)
     _check_version(rule, expected_version)
     clean, errors = validate(session, data, rule_id=rule.id)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     for key, value in clean.items():
         setattr(rule, key, value)
     if rule.enabled:
@@ -137,7 +137,7 @@ def _touch(rule: Rule, actor: User | None, now: datetime) -> None:
 
 def delete_rule(session: Session, rule: Rule, *, actor: User, now: datetime) -> None:
     """The rule stops at once; its firings go with it, its audit trail stays."""
-    _require_admin(actor)
+    require_admin(actor)
     _record(session, rule, "deleted", actor=actor, now=now)
     session.delete(rule)
     session.flush()
@@ -146,7 +146,7 @@ def delete_rule(session: Session, rule: Rule, *, actor: User, now: datetime) -> 
 
 def duplicate_rule(session: Session, rule: Rule, *, actor: User, now: datetime) -> Rule:
     """A copy right after the original, switched off so the two never both fire before it is edited."""
-    _require_admin(actor)
+    require_admin(actor)
     copy = snapshot(rule) | {"enabled": False, "name": _free_name(session, rule.name)}
     ordered = _ordered(session)
     new = _add(session, copy, "duplicated", actor=actor, now=now, position=rule.position)
@@ -167,7 +167,7 @@ def _free_name(session: Session, name: str) -> str:
 
 def set_enabled(session: Session, rule: Rule, enabled: bool, *, actor: User, now: datetime) -> None:
     """Switching a rule back on clears what the engine said when it switched it off."""
-    _require_admin(actor)
+    require_admin(actor)
     if rule.enabled == bool(enabled):
         return
     rule.enabled = bool(enabled)
@@ -180,7 +180,7 @@ def set_enabled(session: Session, rule: Rule, enabled: bool, *, actor: User, now
 def move_rule(session: Session, rule: Rule, *, actor: User, now: datetime, direction: str | None = None,
               to: object = None) -> None:
     """One place up or down, or to a position (1 is first); the others keep their relative order."""
-    _require_admin(actor)
+    require_admin(actor)
     ordered = _ordered(session)
     index = ordered.index(rule)
     if direction == "up":
@@ -207,20 +207,20 @@ def move_rule(session: Session, rule: Rule, *, actor: User, now: datetime, direc
 def export_rules(session: Session, *, actor: User) -> list[dict]:
     """Every rule as JSON-able data, in order: what a team keeps under version control. Groups, agents,
     categories and webhooks are named by id, as on this installation."""
-    _require_admin(actor)
+    require_admin(actor)
     return [snapshot(rule) for rule in _ordered(session)]
 
 
 def import_rules(session: Session, data: object, *, mode: str = "add", actor: User, now: datetime) -> list[Rule]:
     """Rules from an export. "add" puts them after the existing rules; "replace" deletes the existing ones
     first. Every rule is checked first: one mistake anywhere and nothing changes (errors keyed "rules.3.name")."""
-    _require_admin(actor)
+    require_admin(actor)
     if mode not in ("add", "replace"):
         raise Invalid(N_("Choose to add the rules or to replace the existing ones."), field="mode")
     if not isinstance(data, list) or not data:
-        raise _invalid({"rules": Problem(N_("The file holds no list of rules."))})
+        raise invalid({"rules": Problem(N_("The file holds no list of rules."))})
     if len(data) > MAX_IMPORT:
-        raise _invalid({"rules": Problem(N_("Import at most %(max)s rules at once."), {"max": MAX_IMPORT})})
+        raise invalid({"rules": Problem(N_("Import at most %(max)s rules at once."), {"max": MAX_IMPORT})})
     existing = _ordered(session)
     cleaned, errors, names = [], {}, {}
     for index, item in enumerate(data):
@@ -233,7 +233,7 @@ def import_rules(session: Session, data: object, *, mode: str = "add", actor: Us
         errors.update({f"rules.{index}.{key}": problem for key, problem in problems.items()})
         cleaned.append(clean)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     if mode == "replace":
         for rule in existing:
             _record(session, rule, "deleted", actor=actor, now=now)
