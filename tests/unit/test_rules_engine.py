@@ -80,6 +80,15 @@ def test_each_rule_fires_once_per_change_and_again_on_the_next_change(db, make, 
     assert notes == 2  # the rule's own note did not start another round
 
 
+def test_a_rule_that_finds_everything_as_it_wants_does_not_count_as_firing(db, make, rule, agnes):
+    rule("Tag VIP", add("vip"))
+    ticket = make.ticket()
+    for priority in ("high", "low"):
+        agent_desk.set_priority(db, ticket, priority, actor=agnes, now=utcnow())
+        db.commit()
+    assert fired(db, ticket) == ["Tag VIP"]  # the second change found the tag there already
+
+
 def test_two_rules_flipping_the_priority_are_a_loop_refused_at_once(db, make, rule, agnes):
     rule("Raise", {"type": "set_priority", "value": "high"}, conditions=[
         {"field": "priority", "op": "is", "value": "normal"}])

@@ -280,8 +280,9 @@ def _fire(session: Session, rule: LoadedRule, change: Change, disabled: set[int]
         change.set_by[name] = rule.id
     if changed_fields:
         change.events |= _names_of(changed_fields)
-    session.add(RuleFiring(rule_id=rule.id, ticket_id=ticket.id, fired_at=now, event=_first(rule, change),
-                           summary="; ".join(done + skipped)[:2000]))
+    if done or skipped:  # a rule that matched but found everything as it wants it did not fire
+        session.add(RuleFiring(rule_id=rule.id, ticket_id=ticket.id, fired_at=now, event=_first(rule, change),
+                               summary="; ".join(done + skipped)[:2000]))
     return bool(changed_fields)
 
 
