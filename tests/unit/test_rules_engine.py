@@ -229,3 +229,11 @@ def test_with_no_rules_nothing_is_recorded(db, make):
     ticket = make.ticket()
     assert db.scalar(select(func.count()).select_from(RuleFiring)) == 0
     assert all(e.rule_id is None for e in ticket.events)
+
+
+def test_a_rules_change_during_filing_is_not_an_update_but_status_rules_see_it(db, make, rule):
+    rule("Open new tickets", {"type": "set_status", "value": "open"}, events=("ticket_created",))
+    rule("On update", add("updated"), events=("ticket_updated",))
+    rule("On status", add("status"), events=("status_changed",))
+    ticket = make.ticket()
+    assert ticket.status == "open" and ticket.tag_names == ["status"]
