@@ -39,6 +39,13 @@ def init_database(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["engine"] = engine
     app.extensions["sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    # The business rules run in every transaction that changes a ticket; hooked first, so that webhooks and the
+    # report rollup (hooked by their blueprints) see what the rules changed.
+    from portal.services.rules import engine as rules_engine
+
+    base_url = str(app.config.get("BASE_URL") or "").rstrip("/")
+    rules_engine.watch(app.extensions["sessionmaker"],
+                       rules_engine.Settings(ticket_url=lambda ref: f"{base_url}/tickets/{ref}"))
 
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:

@@ -17,6 +17,7 @@ from portal.models.kb import ArticleView, ArticleVote, SearchLog
 from portal.models.mail_in import INBOUND_OUTCOMES, InboundMail
 from portal.models.notifications import NOTIFICATION_STATUSES, RATINGS, Notification, SatisfactionRating
 from portal.models.reports import REPORT_INDEXES  # noqa: F401  (indexes on the tables above)
+from portal.models.rules import RULE_CHANGES, Rule, RuleChange, RuleFiring
 from portal.models.sla import PLANS, BusinessCalendar, Holiday, SlaPolicy
 from portal.models.tickets import (
     CHANNELS,
@@ -44,6 +45,10 @@ __all__ = [
     "ArticleRevision",
     "SectionReview",
     "PLANS",
+    "RULE_CHANGES",
+    "Rule",
+    "RuleChange",
+    "RuleFiring",
     "BusinessCalendar",
     "CustomStatus",
     "Holiday",

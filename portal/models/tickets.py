@@ -15,6 +15,7 @@ from portal.models.accounts import Group, User
 if TYPE_CHECKING:
     from portal.models.catalog import Category, TicketFieldValue
     from portal.models.custom_statuses import CustomStatus
+    from portal.models.rules import Rule
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 CHANNELS = ("web", "email", "api", "phone")
@@ -68,6 +69,9 @@ class Ticket(Base):
     problem_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     # An agent-facing label inside the core status (models.custom_statuses); cleared when the status changes.
     custom_status_id: Mapped[int | None] = mapped_column(ForeignKey("custom_statuses.id", ondelete="SET NULL"))
+    # The SLA plan whose targets this ticket runs on, when a rule chose one (a department's own targets);
+    # none: the requester's plan (services.sla.plan_of).
+    sla_plan: Mapped[str | None] = mapped_column(String(16))
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
@@ -157,9 +161,12 @@ class TicketEvent(Base):
     field: Mapped[str | None] = mapped_column(String(32))
     old_value: Mapped[str | None] = mapped_column(String(255))
     new_value: Mapped[str | None] = mapped_column(String(255))
+    # The business rule that made this change (services.rules.engine); none: a person or a timer.
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("rules.id", ondelete="SET NULL"))
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+    rule: Mapped[Rule | None] = relationship()
 
 
 class TicketCC(Base):

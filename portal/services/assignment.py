@@ -65,6 +65,21 @@ def auto_assign(session: Session, ticket: Ticket, *, now: datetime) -> User | No
     return agent
 
 
+def assign_by_rule(session: Session, ticket: Ticket, agent: User | None, *, now: datetime) -> User | None:
+    """A business rule gives the ticket to `agent`, or (None) to whoever automatic assignment picks in the
+    ticket's group, whether or not that group assigns automatically. Returns the assignee, or None when
+    nobody fits. No person acted: the event names none."""
+    if agent is None:
+        agent = pick_agent(session, ticket)
+        if agent is None or agent.id == ticket.assignee_id:
+            return agent
+        agent.last_assigned_at = now
+    elif not (agent.is_agent and agent.active):
+        raise Invalid(N_("Choose an active agent."), field="assignee")
+    _set_assignee(session, ticket, agent, actor=None, now=now)
+    return agent
+
+
 def take(session: Session, ticket: Ticket, *, actor: User, now: datetime,
          expected_version: int | None = None) -> list[TicketEvent]:
     """An agent takes a ticket, except from a guided group's queue (admins may): see tickets.take."""

@@ -102,7 +102,8 @@ def measure(session: Session, which: Which, clocks: Clocks) -> list[dict]:
     """The rollup rows of the tickets `which` picks: four queries, whatever their number."""
     tickets = session.execute(
         select(Ticket.id, Ticket.created_at, Ticket.first_response_at, Ticket.solved_at, Ticket.priority,
-               Ticket.assignee_id, Ticket.group_id, Ticket.channel, Ticket.category_id, Ticket.language, User.plan)
+               Ticket.assignee_id, Ticket.group_id, Ticket.channel, Ticket.category_id, Ticket.language,
+               func.coalesce(Ticket.sla_plan, User.plan).label("plan"))
         .join(User, User.id == Ticket.requester_id).where(which(Ticket.id))).all()
     if not tickets:
         return []

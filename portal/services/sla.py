@@ -93,6 +93,11 @@ def policy_for(session: Session, priority: str, plan: str | None) -> SlaPolicy |
     return policies.get(plan or "standard") or policies.get("standard")
 
 
+def plan_of(ticket: Ticket) -> str | None:
+    """The plan whose targets the ticket runs on: its own, when a rule chose one, else its requester's."""
+    return ticket.sla_plan or (ticket.requester.plan if ticket.requester else None)
+
+
 def calendar_of(session: Session, policy: SlaPolicy) -> BusinessCalendar | None:
     """None means calendar hours; a business-hours policy without its own calendar uses the first one."""
     if not policy.business_hours:
@@ -141,7 +146,7 @@ class Clocks:
 
 def clocks(session: Session, ticket: Ticket, now: datetime) -> Clocks:
     """The due moments of the targets still running for this ticket."""
-    policy = policy_for(session, ticket.priority, ticket.requester.plan if ticket.requester else None)
+    policy = policy_for(session, ticket.priority, plan_of(ticket))
     result = Clocks()
     if policy is None or ticket.status in DONE:
         return result

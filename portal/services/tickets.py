@@ -82,6 +82,17 @@ def change_status(
     changed. Raises InvalidTransition (naming what is allowed) and leaves the ticket untouched."""
     role = Role(role)
     _check_actor_role(ticket, actor, role)
+    return _apply_status(session, ticket, action, actor=actor, role=role, now=now, **guard_kwargs)
+
+
+def change_status_by_rule(session: Session, ticket: Ticket, action: str, *, now: datetime) -> list[TicketEvent]:
+    """A business rule moves the ticket as an agent could (the table's agent cells, guards included: solving
+    still needs an assignee). No person acted: the events name none (services.rules marks them with the rule)."""
+    return _apply_status(session, ticket, action, actor=None, role=Role.AGENT, now=now)
+
+
+def _apply_status(session: Session, ticket: Ticket, action: str, *, actor: User | None, role: Role, now: datetime,
+                  **guard_kwargs: object) -> list[TicketEvent]:
     old_status = ticket.status
     records = apply_action(ticket, action, role=role.value, actor_id=actor.id if actor else None, now=now,
                            **guard_kwargs)  # type: ignore[arg-type]

@@ -43,6 +43,7 @@ from portal.models import (
 from portal.services import commit_hooks
 
 TEST_EVENT = "webhook.test"
+RULE_EVENT = "rule.fired"  # a business rule's "call a webhook" action (services.rules)
 # When one transaction brings several events for a ticket, an endpoint receives one delivery: the most
 # specific event it subscribed to. Solving or closing is also an update.
 PRECEDENCE = ("ticket.created", "ticket.closed", "ticket.solved", "ticket.updated")
@@ -199,6 +200,16 @@ def queue_changes(session: Session, changes: Iterable[Ticket | TicketEvent]) -> 
                 queued.append(_new_delivery(endpoint, name, body, ticket=ticket, now=occurred[ticket]))
     session.add_all(queued)
     return queued
+
+
+def queue_for_rule(session: Session, endpoint: WebhookEndpoint, ticket: Ticket, *, rule_name: str,
+                   now: datetime) -> WebhookDelivery:
+    """A business rule calls this endpoint about the ticket, whichever events the endpoint subscribed to."""
+    body = {"event": RULE_EVENT, "occurred_at": _iso(now), "rule": rule_name,
+            "ticket": ticket_payload(session, ticket)}
+    delivery = _new_delivery(endpoint, RULE_EVENT, body, ticket=ticket, now=now)
+    session.add(delivery)
+    return delivery
 
 
 def _event_names(ticket_event: TicketEvent) -> set[str]:

@@ -1,0 +1,80 @@
+"""Business rules (triggers): what an admin set up once, each firing on a ticket, and who changed which rule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.clock import utcnow
+from portal.db import Base
+from portal.models.accounts import User
+
+RULE_CHANGES = ("created", "updated", "enabled", "disabled", "deleted", "reordered", "imported", "duplicated")
+
+
+class Rule(Base):
+    """"When <events>, if <all of / any of conditions>, do <actions>": run in `position` order by
+    services.rules.engine after every ticket change. The lists hold plain JSON, checked by
+    services.rules.catalog.validate before they are stored."""
+
+    __tablename__ = "rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    events: Mapped[list] = mapped_column(JSON, default=list)
+    # [{"field": "channel", "op": "is", "value": "email"}, ...]
+    conditions_all: Mapped[list] = mapped_column(JSON, default=list)
+    # Empty: no ANY requirement; else at least one must match.
+    conditions_any: Mapped[list] = mapped_column(JSON, default=list)
+    # [{"type": "set_priority", "value": "high"}, ...]
+    actions: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Why the engine switched it off (an action failed, or it kept changing the ticket: a loop); cleared when an
+    # admin enables it again.
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    # Optimistic locking: an edit based on an older version is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+
+    def __repr__(self) -> str:
+        return f"<Rule {self.position} {self.name!r}>"
+
+
+class RuleFiring(Base):
+    """One rule fired on one ticket: the firing counts on the rules list, and the ticket's history."""
+
+    __tablename__ = "rule_firings"
+    __table_args__ = (Index("ix_rule_firings_rule_id_fired_at", "rule_id", "fired_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("rules.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    fired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    event: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class RuleChange(Base):
+    """The audit trail: who created, edited, switched, moved, imported or deleted which rule, and how it was."""
+
+    __tablename__ = "rule_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("rules.id", ondelete="SET NULL"), index=True)
+    # Kept as it was: the rule may be renamed or deleted later.
+    rule_name: Mapped[str] = mapped_column(String(120))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    what: Mapped[str] = mapped_column(String(16))
+    snapshot: Mapped[dict | None] = mapped_column(JSON)
+
+    actor: Mapped[User | None] = relationship()
