@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from portal.cli.reports import rebuild_rollup
 from portal.clock import utcnow
 from portal.demo import DEMO_PASSWORD, load_demo
+from portal.demo.rules import ensure_rules
 from portal.demo.synthetic import generate_tickets
 from portal.extensions import db_session
 
@@ -22,6 +23,10 @@ def load() -> None:
     """Add the demo accounts, groups and tickets that are missing. Safe to run on every start."""
     result = load_demo(db_session(), now=utcnow())
     db_session().commit()
+    # After the demo's own tickets are committed: the rules apply to what happens next, not to the stories.
+    if ensure_rules(db_session(), now=utcnow()):
+        db_session().commit()
+        click.echo("Demo rules: added (Admin → Rules).")
     if result.nothing_added:
         click.echo("Demo data already loaded.")
     else:

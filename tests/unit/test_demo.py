@@ -182,3 +182,31 @@ def test_ticket_references_are_random_and_forgiving_to_type():
     assert not any(ch in ref[4:] for ref in refs for ch in "ILOU01")
     assert normalise_ref(" msa 7k3q 9xpd ") == "MSA-7K3Q-9XPD"
     assert normalise_ref("7K3Q-9XPD") == "MSA-7K3Q-9XPD"
+
+
+def test_the_demo_rules_route_a_mail_about_a_bill_to_billing_and_raise_urgent_ones(demo, make):
+    from portal.demo.rules import ensure_rules
+    from portal.models import Rule
+    from portal.services import tickets
+    from portal.services.rules import manage
+
+    assert ensure_rules(demo, now=NOW) == 2
+    demo.commit()
+    customer = make.user(email="carmen@example.org")
+    bill = tickets.create_ticket(demo, requester=customer, subject="Me habéis cobrado dos veces",
+                                 description="La factura de noviembre tiene un cargo duplicado.", language=None,
+                                 channel="email", actor=customer, now=NOW).ticket
+    demo.commit()
+    assert (bill.group.name, bill.category.name_en, bill.language) == ("Billing", "Billing and payments", "es")
+    outage = tickets.create_ticket(demo, requester=customer, subject="Outage since this morning",
+                                   description="Urgent: no internet at all.", language=None, channel="email",
+                                   actor=customer, now=NOW).ticket
+    demo.commit()
+    assert outage.priority == "high" and outage.tag_names == ["urgent"]
+    assert outage.group.name != "Billing", "the default group keeps what the billing rule does not take"
+    # An admin who deletes them keeps their choice on the next `make run`.
+    admin = accounts.find_by_email(demo, "admin@example.com")
+    for made in demo.scalars(select(Rule)).all():
+        manage.delete_rule(demo, made, actor=admin, now=NOW)
+    demo.commit()
+    assert ensure_rules(demo, now=NOW) == 0
