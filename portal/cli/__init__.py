@@ -6,7 +6,7 @@ import importlib
 
 from flask import Flask
 
-GROUPS = ("db", "users", "demo", "kb", "tickets", "mail", "webhooks", "reports")
+GROUPS = ("db", "users", "demo", "kb", "tickets", "mail", "webhooks", "reports", "rules")
 
 
 def register_commands(app: Flask) -> None:

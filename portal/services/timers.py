@@ -89,8 +89,9 @@ def _one(session: Session, report: TimerReport, done: list[str], ticket_id: int,
             session.rollback()
             return
         work(ticket)
-        queued = list(session.info.get("queued_notifications", []))
         session.commit()
+        # After the commit: the business rules, which run as it commits, may have queued mail too.
+        queued = list(session.info.get("queued_notifications", []))
     except (InvalidTransition, Conflict) as exc:
         session.rollback()
         log.info("Timer skipped ticket %s: %s", ticket_id, exc)

@@ -42,10 +42,11 @@ def _template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from portal.extensions import babel
-    from portal.views.labels import language_label, section_label
+    from portal.views.labels import language_label, rule_event_text, section_label
 
     app.add_template_filter(section_label)
     app.add_template_filter(language_label)
+    app.add_template_global(rule_event_text)
     # Day, month and minutes: seconds and AM/PM only clutter a conversation.
     babel.date_formats["datetime.medium"] = "d MMM y, HH:mm"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from portal.errors import N_
 
@@ -34,3 +34,42 @@ def language_label(lang: str | None) -> str:
     if lang in LANGUAGE_LABELS:
         return gettext(LANGUAGE_LABELS[lang])
     return (lang or "").upper()
+
+
+# A change made by a business rule, in the timeline: "Rule “VIP routing” set the priority to High".
+RULE_EVENT_TEXTS = {
+    "priority": N_("Rule “%(rule)s” set the priority to %(value)s"),
+    "status": N_("Rule “%(rule)s” set the status to %(value)s"),
+    "group_id": N_("Rule “%(rule)s” moved the ticket to the group %(value)s"),
+    "assignee_id": N_("Rule “%(rule)s” assigned the ticket to %(value)s"),
+    "category_id": N_("Rule “%(rule)s” set the category to %(value)s"),
+    "language": N_("Rule “%(rule)s” set the language to %(value)s"),
+    "sla_plan": N_("Rule “%(rule)s” set the SLA plan to %(value)s"),
+    "tag_added": N_("Rule “%(rule)s” added the tag %(value)s"),
+    "tag_removed": N_("Rule “%(rule)s” removed the tag %(value)s"),
+}
+RULE_FIELD_TEXT = N_("Rule “%(rule)s” set %(field)s to %(value)s")
+
+
+def rule_event_text(event, names: dict | None = None, groups=()) -> str:
+    """One line for an event a rule made, values named in the reader's language (ids become names)."""
+    from portal.services.rules import catalog
+
+    value = event.new_value
+    labels = {"priority": dict(catalog.PRIORITY_CHOICES), "status": dict(catalog.STATUS_CHOICES),
+              "language": dict(catalog.LANGUAGE_CHOICES), "sla_plan": dict(catalog.PLAN_CHOICES)}.get(event.field)
+    if labels and value in labels:
+        value = gettext(labels[value])
+    elif event.field == "assignee_id" and value:
+        value = (names or {}).get(int(value), value)
+    elif event.field == "group_id" and value:
+        value = next((g.name for g in groups if str(g.id) == value), value)
+    elif event.field == "category_id" and value:
+        category = getattr(event.ticket, "category", None)
+        value = category.name(str(get_locale() or "en")) if category is not None and str(category.id) == value \
+            else value
+    key = event.kind if event.kind in ("tag_added", "tag_removed") else event.field
+    text = RULE_EVENT_TEXTS.get(key, RULE_FIELD_TEXT)
+    rule_name = event.rule.name if event.rule is not None else "?"
+    shown = value if value is not None else (event.old_value or "—")
+    return gettext(text, rule=rule_name, value=shown, field=event.field or event.kind)

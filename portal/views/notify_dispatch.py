@@ -31,6 +31,7 @@ from portal.services import notifications, satisfaction
 from portal.services.mail import outgoing
 from portal.services.mail.headers import parse_mailbox
 from portal.services.mail.reply_addresses import ReplyAddresses
+from portal.services.rules import placeholders
 from portal.services.ticket_links import TicketLinks
 from portal.status import customer_status
 from portal.views.mailer import absolute_url, render_email, settings
@@ -44,6 +45,7 @@ TEMPLATES = {
     "status_solved": "ticket_solved",
     "status_closed": "ticket_closed",
     "pending_reminder": "ticket_reminder",
+    "rule_email": "rule_email",  # a business rule's "send an e-mail" (services.rules.actions)
 }
 
 
@@ -221,6 +223,10 @@ def _context(session, row: Notification) -> dict[str, object]:
         context["message"] = message
         context["body_html"] = render_markdown(message.body, lang=row.language)  # sanitised (nh3)
         context["author_name"] = message.author.name if message.author else _("Mesa support")
+    if row.kind == "rule_email":  # the admin's text; its placeholders are filled now, as plain values
+        values = placeholders.ticket_values(ticket, url=context["ticket_url"], rule_name=row.context.get("rule", ""))
+        context["rule_subject"] = " ".join(placeholders.fill(row.context.get("subject", ""), values).split())
+        context["rule_body"] = placeholders.fill(row.context.get("body", ""), values)
     if is_requester:  # the links act as the requester: copies to CC addresses go without them
         context["links"] = _links(ticket, row.kind)
     return context
