@@ -29,6 +29,7 @@ from portal.models import (
     WebhookEndpoint,
 )
 from portal.services import assignment, categories, sla, tickets, webhooks
+from portal.services.rules import catalog
 from portal.services.rules.catalog import AUTO_ASSIGN
 from portal.services.rules.placeholders import fill, ticket_values
 
@@ -51,9 +52,10 @@ class Said:
 
     message: str
     params: dict = field(default_factory=dict)
+    translated: tuple[str, ...] = ()  # the params that are message ids too (a field's name, a priority)
 
     def text(self, gettext=str) -> str:
-        return gettext(self.message) % self.params
+        return gettext(self.message) % {k: gettext(v) if k in self.translated else v for k, v in self.params.items()}
 
 
 @dataclass
@@ -115,17 +117,25 @@ def preview(session: Session, action: dict, ticket: Ticket) -> Said:
         return Said(N_("Would call the webhook %(url)s."), {"url": endpoint.url if endpoint else value})
     if ticket.status == "closed":
         return Said(N_("Would do nothing: the ticket is closed."))
+    what = catalog.ACTION_TYPES[kind].label
     if not wants(action, ticket):
-        return Said(N_("Nothing to change: %(what)s is already so."), {"what": field_of(action)})
+        return Said(N_("Nothing to change (%(what)s): it is already so."), {"what": what}, ("what",))
     if kind == "set_assignee" and value == AUTO_ASSIGN:
         agent = assignment.pick_agent(session, ticket)
         return (Said(N_("Would assign it to %(value)s (automatic assignment)."), {"value": agent.name}) if agent
                 else Said(N_("Would assign nobody: no agent of the group is free.")))
-    return Said(N_("Would set %(what)s to %(value)s."), {"what": field_of(action), "value": _shown(session, action)})
+    choices = dict(next((p.choices for p in catalog.ACTION_TYPES[kind].params if p.name == "value"), ()))
+    if isinstance(value, str) and value in choices:
+        return Said(N_("Would do this: %(what)s: %(value)s."), {"what": what, "value": choices[value]},
+                    ("what", "value"))
+    return Said(N_("Would do this: %(what)s: %(value)s."), {"what": what, "value": _shown(session, action)},
+                ("what",))
 
 
 def _shown(session: Session, action: dict) -> str:
     kind, value = action["type"], action.get("value")
+    if kind == "set_field":
+        return f"{action['field']} = {value or '—'}"
     model = {"set_group": Group, "set_assignee": User, "set_category": Category}.get(kind)
     if model is not None:
         row = session.get(model, value)

@@ -73,6 +73,9 @@ def holds(condition: dict, facts: Facts) -> bool:
     ticket = facts.ticket
     if name.startswith(CUSTOM_FIELD_PREFIX):
         return _compare(facts.field_value(name.removeprefix(CUSTOM_FIELD_PREFIX)), op, value)
+    if name == "priority" and op in ("above", "below"):
+        difference = PRIORITIES.index(ticket.priority) - PRIORITIES.index(value)
+        return difference > 0 if op == "above" else difference < 0
     reader = _READERS.get(name)
     if reader is not None:
         return _compare(reader(facts), op, value)
@@ -86,9 +89,6 @@ def holds(condition: dict, facts: Facts) -> bool:
         return email.endswith(value) if op == "ends_with" else _compare(email, op, value)
     if name == "status":
         return _status(ticket.status, facts.previous_status, op, value)
-    if name == "priority" and op in ("above", "below"):
-        difference = PRIORITIES.index(ticket.priority) - PRIORITIES.index(value)
-        return difference > 0 if op == "above" else difference < 0
     if name == "tags":
         has = any(tag in ticket.tag_names for tag in value)
         return has if op == "has" else not has

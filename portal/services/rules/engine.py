@@ -33,6 +33,7 @@ from portal.clock import utcnow
 from portal.models import Rule, RuleChange, RuleFiring, Ticket, TicketEvent, User
 from portal.services import commit_hooks
 from portal.services.rules import actions as acts
+from portal.services.rules.catalog import EVENTS
 from portal.services.rules.conditions import Facts, holds
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ MAX_PASSES = 5
 RUNNING = "rules.running"  # session.info: the engine is at work; what it adds is not a new change
 ACTING = "rules.acting"  # session.info: the id of the rule whose actions are running
 
+SPECIFIC_FIRST = (*(name for name in EVENTS if name != "ticket_updated"), "ticket_updated")
 STATUS_KINDS = frozenset({"status_changed", "reopened", "confirmed", "auto_closed", "auto_solved", "merged"})
 
 
@@ -294,9 +296,9 @@ def _names_of(fields: set[str]) -> set[str]:
 
 
 def _first(rule: LoadedRule, change: Change) -> str:
-    from portal.services.rules.catalog import EVENTS
-
-    return next((name for name in EVENTS if name in rule.events and name in change.events), "ticket_updated")
+    """The most specific of the events that ran the rule ("customer_replied" rather than "ticket_updated")."""
+    return next((name for name in SPECIFIC_FIRST if name in rule.events and name in change.events),
+                "ticket_updated")
 
 
 # ---- Loops ------------------------------------------------------------------------------------------------
