@@ -1,6 +1,6 @@
 """The rule editor (`/admin/rules/new`, `/admin/rules/<id>`): one plain form that works without JavaScript.
 
-Its buttons all post the whole form: "Save", "Add a condition", "Remove", "Show the choices for this field" and
+Its buttons all post the whole form: "Save", "Add a condition", "Remove", "Show the choices for what I picked" and
 "Test this rule" each draw the page again from what was posted, so nothing typed is lost on the way (not even
 when the form's CSRF token is refused: the page comes back with the text and a fresh token, and nothing is saved).
 With JavaScript, changing a row's field or action redraws that row alone (`GET /admin/rules/row`, htmx).
@@ -8,12 +8,16 @@ With JavaScript, changing a row's field or action redraws that row alone (`GET /
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from portal.clock import utcnow
 from portal.errors import Conflict, Invalid, NotFound
-from portal.extensions import csrf, db_session
+from portal.extensions import db_session
 from portal.models import Rule
 from portal.services import tickets
 from portal.services.rules import admin_queries, catalog, engine, manage
@@ -21,8 +25,9 @@ from portal.services.rules.validation import validate
 from portal.views import rule_form
 from portal.views.access import agent_required
 from portal.views.admin_rules import CHANGE_LABELS, PlainForm, choices, me
+from portal.views.errors import error_response
 from portal.views.htmx import vary_on_htmx
-from portal.views.rule_summary import action_text, condition_text, summarise, value_label
+from portal.views.rule_summary import condition_text, summarise
 
 bp = Blueprint("admin_rules_editor", __name__, url_prefix="/admin")
 
@@ -55,10 +60,22 @@ def edit(rule_id: int) -> Response | str | tuple[str, int]:
     return _submitted(rule)
 
 
-# The editor checks its own token (below) so that a refused one draws the form again with everything typed,
-# instead of the generic error page: nothing is saved or tested without a valid token.
-csrf.exempt(new)
-csrf.exempt(edit)
+@bp.errorhandler(CSRFError)
+def form_expired(exc: CSRFError) -> Response | str | tuple[str, int]:
+    """CSRFProtect refused the editor's token (it checks every POST before the view runs): an admin gets the
+    editor again with everything typed and a fresh token, nothing saved; anyone else the usual error page."""
+    expired = _("Your form expired or was sent from elsewhere. Please try again.")
+    editor = request.endpoint in ("admin_rules_editor.new", "admin_rules_editor.edit")
+    if request.method != "POST" or not editor or not getattr(current_user, "is_admin", False):
+        return error_response(400, expired, code="csrf_failed")
+    rule = None
+    if request.endpoint == "admin_rules_editor.edit":
+        try:
+            rule = manage.get_rule(db_session(), (request.view_args or {}).get("rule_id"), actor=me())
+        except NotFound:
+            return error_response(400, expired, code="csrf_failed")
+    notice = f"{expired} {_('Nothing was saved: everything you typed is below.')}"
+    return _page(_posted_draft(), rule, notice=notice, status=400)
 
 
 def _posted_draft() -> rule_form.Draft:
@@ -71,9 +88,6 @@ def _posted_draft() -> rule_form.Draft:
 def _submitted(rule: Rule | None) -> Response | str | tuple[str, int]:
     button = request.form.get("do", "save")
     draft = _posted_draft()
-    if not PlainForm().validate():
-        return _page(draft, rule, notice=_("Your form expired, so nothing was saved. Everything you typed is "
-                                           "below: check it and press the button again."), status=400)
     if button == "test":
         return _test(draft, rule)
     if button != "save":  # adding, removing or redrawing rows: nothing is saved or checked yet
@@ -132,17 +146,12 @@ def _results(explanation: engine.Explanation, clean: dict, ticket) -> dict:
     def checked(items: list[engine.Checked]) -> list[tuple[str, bool]]:
         return [(condition_text(c.condition, names), c.matched) for c in items]
 
+    recipients = dict(catalog.RECIPIENT_CHOICES)
     changes = []
-    for action, said in zip(clean["actions"], explanation.changes, strict=True):
-        params = dict(said.params)
-        if params.get("what") in catalog.CONDITION_FIELDS:  # "priority" → "priority" in the admin's language
-            params["what"] = _(catalog.CONDITION_FIELDS[params["what"]].label).lower()
-        recipients = dict(catalog.RECIPIENT_CHOICES)
-        if params.get("to") in recipients:  # "requester" → "the requester"
-            params["to"] = _(recipients[params["to"]]).lower()
-        if "value" in params and str(params["value"]) == str(action.get("value")):
-            params["value"] = value_label(action, action.get("value"), names)
-        changes.append((action_text(action, names), _(said.message) % params))
+    for said in explanation.changes:
+        if said.params.get("to") in recipients:  # "requester" → "the requester", in the admin's language
+            said = replace(said, params={**said.params, "to": _(recipients[said.params["to"]]).lower()})
+        changes.append(said.text(_))
     return {"ticket": ticket, "matches": explanation.matches, "enabled": clean["enabled"],
             "all": checked(explanation.conditions_all), "any": checked(explanation.conditions_any), "changes": changes}
 

@@ -32,14 +32,6 @@ def _label(kind: str, value: object, choices: dict, options: tuple = ()) -> str:
     return text
 
 
-def value_label(action: dict, value: object, choices: dict) -> str:
-    """An action's main value as the editor names it ("high" → "High", 3 → "Tier 2")."""
-    kind = catalog.ACTION_TYPES.get(str(action.get("type", "")))
-    if kind is None or not kind.params:
-        return "" if value is None else str(value)
-    return _label(kind.params[0].kind, value, choices, kind.params[0].choices)
-
-
 def condition_text(condition: dict, choices: dict) -> str:
     name = str(condition.get("field", ""))
     entry = catalog.condition_field(name)

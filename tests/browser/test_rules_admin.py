@@ -70,7 +70,7 @@ def test_an_admin_builds_tests_and_saves_a_rule_that_then_fires_on_a_new_ticket(
     admin.get_by_role("button", name="Test on this ticket").click()
     result = admin.locator(".rule-test-result")
     expect(result).to_contain_text(f"The rule would fire on {earlier.ref}.")
-    expect(result).to_contain_text("Set the priority: Urgent → Would set priority to Urgent.")
+    expect(result).to_contain_text("Would do this: Set the priority: Urgent.")
     step("tested", admin)
     db.expire_all()
     assert db.get(Ticket, earlier.id).priority == "normal"
@@ -132,3 +132,25 @@ def test_without_javascript_the_editor_is_a_plain_form_that_keeps_everything(gun
     [rule] = db.scalars(select(Rule)).all()
     assert rule.conditions_all == [{"field": "channel", "op": "is", "value": "phone"}]
     assert rule.actions == [{"type": "set_priority", "value": "high"}, {"type": "add_tags", "value": ["phone"]}]
+
+
+def test_the_rules_pages_have_no_serious_accessibility_violations(live_server, open_context, db, admin_user):
+    from portal.clock import utcnow
+    from portal.services.rules import manage
+    from tests.browser.test_accessibility import axe_violations, check_pages
+    from tests.browser.test_accessibility import log_in as axe_log_in
+
+    rule = manage.create_rule(db, {"name": "Phone first", "events": ["ticket_created"], "conditions_any": [],
+                                   "conditions_all": [{"field": "channel", "op": "is", "value": "phone"}],
+                                   "actions": [{"type": "add_tags", "value": ["phone"]}]}, actor=admin_user,
+                              now=utcnow())
+    db.commit()
+    page = open_context(bypass_csp=True).new_page()
+    axe_log_in(page, live_server, admin_user.email)
+    problems = check_pages(page, live_server, ["/admin/rules", "/admin/rules/new", f"/admin/rules/{rule.id}",
+                                               f"/admin/rules/{rule.id}/delete", "/admin/rules/import",
+                                               "/admin/rules/changes"])
+    page.goto(live_server + "/admin/rules/new")
+    page.locator(".rule-save button").click()  # refused: every message on the page
+    assert problems == {}
+    assert axe_violations(page) == []

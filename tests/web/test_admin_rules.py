@@ -414,7 +414,8 @@ def test_every_post_needs_the_csrf_token_and_the_editor_keeps_the_text_when_it_i
     typed = form_of({**VIP, "name": "Typed before the token went stale"}, do="save")
     refused = csrf_client.post("/admin/rules/new", data={**typed, "csrf_token": "stale"})
     assert refused.status_code == 400
-    assert "Your form expired, so nothing was saved" in refused.text
+    assert "Your form expired or was sent from elsewhere." in refused.text
+    assert "Nothing was saved: everything you typed is below." in refused.text
     assert 'value="Typed before the token went stale"' in refused.text and 'value="bigclient.com"' in refused.text
     edit = csrf_client.post(f"/admin/rules/{rule.id}", data=form_of({**VIP, "name": "X"}, version="1", do="save"))
     assert edit.status_code == 400 and 'value="X"' in edit.text
@@ -450,7 +451,7 @@ def test_test_this_rule_shows_each_condition_and_what_would_change_without_chang
     assert re.search(r'is-match">.*?Subject or description contains any of the words factur\* — <strong>holds',
                      result, re.S)
     assert re.search(r'is-miss">.*?Priority is Urgent — <strong>does not hold', result, re.S)
-    assert "Set the priority: High → Would set priority to High." in result
+    assert "<li>Would do this: Set the priority: High.</li>" in result
     assert 'value="factur*"' in response.text  # the form is still what was typed
     db.refresh(ticket)
     assert ticket.priority == "normal" and rules(db) == []
