@@ -11,11 +11,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from portal.clock import utcnow
 from portal.models import Group, Rule, RuleChange, RuleFiring
+from portal.services import accounts
 from portal.services.rules import manage
 from tests.conftest import login
+from tests.security.test_session_expiry_keeps_text import csrf_of, hidden_fields, log_in_again_from
 
 VIP = {"name": "Big client to Tier 2", "events": ["ticket_created"],
        "conditions_all": [{"field": "requester_domain", "op": "is", "value": "bigclient.com"}],
@@ -464,3 +467,23 @@ def test_test_this_rule_shows_each_condition_and_what_would_change_without_chang
     assert missing.status_code == 422 and "There is no ticket with the reference MSA-NOPE-NOPE." in missing.text
     invalid = client.post("/admin/rules/new", data={**typed, "actions.0.value": ""})
     assert invalid.status_code == 422 and "Correct the marked fields first" in invalid.text
+
+
+def test_a_rule_typed_while_the_session_ended_is_carried_through_the_login(csrf_client, db, admin_user):
+    csrf_login(csrf_client, admin_user)
+    token = csrf_of(csrf_client.get("/admin/rules/new").text)
+    accounts.end_sessions(admin_user)  # logged out elsewhere while typing
+    db.commit()
+    typed = form_of({**VIP, "name": "Typed during a long lunch",
+                     "events": ["ticket_created", "customer_replied"]}, do="save", csrf_token=token)
+    answer = csrf_client.post("/admin/rules/new", data=typed)
+    assert answer.status_code == 401 and "data-carried-login" in answer.text
+    page = log_in_again_from(csrf_client, admin_user, answer.text)
+    assert "Send what you wrote" in page.text and "Typed during a long lunch" in page.text
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*data-carried-send>(.*?)</form>', page.text, re.S)
+    assert form.group(1) == "/admin/rules/new"
+    # what the browser sends: every hidden input, both chosen events included
+    assert csrf_client.post(form.group(1), data=MultiDict(hidden_fields(form.group(2)))).status_code == 303
+    [rule] = rules(db)
+    assert rule.name == "Typed during a long lunch" and rule.events == ["ticket_created", "customer_replied"]
+    assert rule.conditions_all == VIP["conditions_all"] and rule.actions == VIP["actions"]
