@@ -23,8 +23,20 @@ MAX_ROWS = {"conditions_all": catalog.MAX_CONDITIONS, "conditions_any": catalog.
             "actions": catalog.MAX_ACTIONS}
 MAX_TEXT = 20_000  # far past any valid value (5,000 characters): what is longer is cut, and refused by validate
 _INPUT = re.compile(r"(conditions_all|conditions_any|actions)\.(\d{1,3})\.([a-z_]{1,20})")
-_CONDITION_PARTS = ("field", "op", "value")
-_ACTION_PARTS = ("type", *sorted({p.name for a in catalog.ACTION_TYPES.values() for p in a.params}))
+# `drawn`: the field (or action) the row's other inputs were drawn for, in a hidden input. When the admin picks
+# another one, what was chosen for the old one is dropped: "email" picked for Channel is no status, and group 3
+# must not silently become category 3.
+_CONDITION_PARTS = ("field", "op", "value", "drawn")
+_ACTION_PARTS = ("type", "drawn", *sorted({p.name for a in catalog.ACTION_TYPES.values() for p in a.params}))
+
+
+def _fresh(list_key: str, row: dict[str, str]) -> dict[str, str]:
+    """The row without what belonged to the field or action it had before."""
+    key = "type" if list_key == "actions" else "field"
+    drawn = row.pop("drawn", None)
+    if drawn and drawn != row.get(key, ""):  # an empty row's plain "Value" box is kept: it was for any field
+        return {key: row.get(key, "")}
+    return row
 
 
 @dataclass
@@ -84,7 +96,7 @@ def from_form(form: MultiDict, *, remove: str | None = None, add: str | None = N
         if list_key in posted and index.isdigit():
             posted[list_key].pop(int(index), None)
     for list_key in LISTS:
-        rows = [posted[list_key][i] for i in sorted(posted[list_key])]
+        rows = [_fresh(list_key, posted[list_key][i]) for i in sorted(posted[list_key])]
         filled = [row for row in rows if any(value.strip() for value in row.values())]
         draft.rows[list_key] = filled[:MAX_ROWS[list_key]]
         blanks = max(1, len(rows) - len(filled)) + (1 if add == list_key else 0)
@@ -274,11 +286,13 @@ def row_from_args(args: MultiDict, *, choices: dict) -> Row | None:
     posted: dict[tuple[str, int], dict[str, str]] = {}
     for name, value in args.items():
         match = _INPUT.fullmatch(name)
-        if match is not None and int(match.group(2)) < 200:
+        allowed = _ACTION_PARTS if match and match.group(1) == "actions" else _CONDITION_PARTS
+        if match is not None and int(match.group(2)) < 200 and match.group(3) in allowed:
             posted.setdefault((match.group(1), int(match.group(2))), {})[match.group(3)] = value[:MAX_TEXT]
     if len(posted) != 1:
         return None
     (list_key, index), row = next(iter(posted.items()))
+    row = _fresh(list_key, row)
     if list_key == "actions":
         return action_row(index, row, choices=choices)
     return condition_row(list_key, index, row, choices=choices)

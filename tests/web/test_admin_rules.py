@@ -231,6 +231,26 @@ def test_changing_a_field_redraws_its_row_with_operators_and_a_fitting_value_inp
     assert client.get("/admin/rules/row").status_code == 400
 
 
+def test_what_was_picked_for_the_old_field_or_action_is_dropped_when_it_changes(client, db, admin, make, tier2):
+    category = make.category(name="Billing")
+    assert category.id == tier2.id  # the same number: it must not carry over from group to category
+    row = client.get("/admin/rules/row", query_string={
+        "conditions_all.0.field": "category", "conditions_all.0.op": "is", "conditions_all.0.value": str(tier2.id),
+        "conditions_all.0.drawn": "group"}).text
+    value = row.split('name="conditions_all.0.value"')[1].split("</select>")[0]
+    assert f'<option value="{category.id}">Billing</option>' in value and '<option value="" selected>' in value
+    assert 'name="conditions_all.0.drawn" value="category"' in row
+    action = client.get("/admin/rules/row", query_string={
+        "actions.0.type": "set_status", "actions.0.value": "high", "actions.0.drawn": "set_priority"}).text
+    assert ">high</option>" not in action and '<option value="" selected>' in action
+    # the same without JavaScript: the page drawn from the post, and what a save would check
+    posted = {**form_of(VIP), "conditions_all.0.field": "channel", "conditions_all.0.drawn": "requester_domain",
+              "do": "save"}
+    saved = client.post("/admin/rules/new", data=posted)
+    assert saved.status_code == 422 and "bigclient.com" not in saved.text
+    assert rules(db) == []
+
+
 def test_enter_in_a_text_box_saves(client, admin):
     page = client.get("/admin/rules/new").text
     first_button = re.search(r"<button[^>]*>", page[page.index('id="rule-editor"'):]).group(0)
