@@ -191,3 +191,16 @@ def test_on_a_closed_ticket_only_mail_and_webhooks_act(db, make, rule, agnes):
     db.commit()
     assert ticket.priority == "normal"
     assert db.scalar(select(Notification).where(Notification.kind == "rule_email")) is not None
+
+
+def test_webhooks_see_what_the_rules_changed(db, make, rule, admin_user):
+    endpoint = WebhookEndpoint(url="https://hooks.example.org/in", description="", secret="whsec_x",
+                               events=["ticket.created"], enabled=True, created_by=admin_user, created_at=utcnow())
+    db.add(endpoint)
+    db.commit()
+    rule({"type": "set_priority", "value": "urgent"}, {"type": "add_tags", "value": "vip"})
+    make.ticket()
+    [delivery] = db.scalars(select(WebhookDelivery)).all()
+    body = json.loads(delivery.body)
+    assert delivery.event == "ticket.created" and body["ticket"]["priority"] == "urgent"
+    assert body["ticket"]["tags"] == ["vip"]

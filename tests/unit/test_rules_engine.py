@@ -80,6 +80,15 @@ def test_each_rule_fires_once_per_change_and_again_on_the_next_change(db, make, 
     assert notes == 2  # the rule's own note did not start another round
 
 
+def test_a_rule_that_finds_everything_as_it_wants_does_not_count_as_firing(db, make, rule, agnes):
+    rule("Tag VIP", add("vip"))
+    ticket = make.ticket()
+    for priority in ("high", "low"):
+        agent_desk.set_priority(db, ticket, priority, actor=agnes, now=utcnow())
+        db.commit()
+    assert fired(db, ticket) == ["Tag VIP"]  # the second change found the tag there already
+
+
 def test_two_rules_flipping_the_priority_are_a_loop_refused_at_once(db, make, rule, agnes):
     rule("Raise", {"type": "set_priority", "value": "high"}, conditions=[
         {"field": "priority", "op": "is", "value": "normal"}])
@@ -220,3 +229,11 @@ def test_with_no_rules_nothing_is_recorded(db, make):
     ticket = make.ticket()
     assert db.scalar(select(func.count()).select_from(RuleFiring)) == 0
     assert all(e.rule_id is None for e in ticket.events)
+
+
+def test_a_rules_change_during_filing_is_not_an_update_but_status_rules_see_it(db, make, rule):
+    rule("Open new tickets", {"type": "set_status", "value": "open"}, events=("ticket_created",))
+    rule("On update", add("updated"), events=("ticket_updated",))
+    rule("On status", add("status"), events=("status_changed",))
+    ticket = make.ticket()
+    assert ticket.status == "open" and ticket.tag_names == ["status"]

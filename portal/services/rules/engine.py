@@ -279,15 +279,17 @@ def _fire(session: Session, rule: LoadedRule, change: Change, disabled: set[int]
     for name in changed_fields:
         change.set_by[name] = rule.id
     if changed_fields:
-        change.events |= _names_of(changed_fields)
-    session.add(RuleFiring(rule_id=rule.id, ticket_id=ticket.id, fired_at=now, event=_first(rule, change),
-                           summary="; ".join(done + skipped)[:2000]))
+        change.events |= _names_of(changed_fields, created="ticket_created" in change.events)
+    if done or skipped:  # a rule that matched but found everything as it wants it did not fire
+        session.add(RuleFiring(rule_id=rule.id, ticket_id=ticket.id, fired_at=now, event=_first(rule, change),
+                               summary="; ".join(done + skipped)[:2000]))
     return bool(changed_fields)
 
 
-def _names_of(fields: set[str]) -> set[str]:
-    """The rule events the rules' own changes stand for, for the rules after them."""
-    names = {"ticket_updated"}
+def _names_of(fields: set[str], *, created: bool) -> set[str]:
+    """The rule events the rules' own changes stand for, for the rules after them (a ticket being created is
+    not also "updated" by them)."""
+    names = set() if created else {"ticket_updated"}
     if "status" in fields:
         names.add("status_changed")
     if "assignee" in fields:
