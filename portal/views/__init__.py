@@ -16,7 +16,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     optional = (
         "kb", "api_kb", "tickets", "satisfaction", "agent", "agent_ops", "agent_phone", "admin_support", "capture",
-        "reports", "admin", "admin_webhooks", "api", "api_tokens",
+        "reports", "admin", "admin_webhooks", "admin_rules", "admin_rules_editor", "api", "api_tokens",
     )
     for module_name in optional:
         _register_if_present(app, module_name)

@@ -148,7 +148,8 @@ def world(app, db, make) -> World:
 
 
 def _seed_newer_areas(db, alice, admin) -> dict[str, object]:
-    """Route parameters of areas that may or may not be installed yet (API tokens, webhooks), by parameter name."""
+    """Route parameters of areas that may or may not be installed yet (API tokens, rules, webhooks), by parameter
+    name."""
     extra: dict[str, object] = {}
     try:
         from portal.services import api_tokens
@@ -158,6 +159,16 @@ def _seed_newer_areas(db, alice, admin) -> dict[str, object]:
         token, secret = api_tokens.create(db, name="Alice's script", actor=alice, now=utcnow())
         db.commit()
         extra.update(token_id=token.id, alice_api_secret=secret)
+    try:
+        from portal.models.rules import Rule
+    except ImportError:
+        pass
+    else:
+        rule = Rule(name="Security rule", position=1, events=["ticket_created"], conditions_all=[],
+                    conditions_any=[], actions=[{"type": "add_tags", "value": ["checked"]}], created_by_id=admin.id)
+        db.add(rule)
+        db.commit()
+        extra.update(rule_id=rule.id)
     try:
         from portal.models.webhooks import WebhookDelivery, WebhookEndpoint
     except ImportError:

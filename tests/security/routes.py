@@ -44,7 +44,7 @@ def arguments_for(rule, world, role: str = "agent") -> dict[str, object]:
 
 
 # What a request needs beyond its URL to reach the code behind the check (the same for every role).
-QUERY = {"api_kb.search": {"q": "invoice"}}
+QUERY = {"api_kb.search": {"q": "invoice"}, "admin_rules_editor.row": {"actions.0.type": "add_tags"}}
 FORM = {"tickets.deflect": {"article": "en/billing/read-your-invoice.md"}}
 
 

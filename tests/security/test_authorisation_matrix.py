@@ -14,7 +14,7 @@ from tests.security.conftest import SECRET_BODY, SECRET_FILENAME, SECRET_SUBJECT
 from tests.security.routes import FORM, NOT_IN_MATRIX, QUERY, arguments_for, sweep_order
 
 ROLES = ("anonymous", "alice", "bob", "agent", "admin")
-ALLOWED, LOGIN, NOT_FOUND, UNAUTHORISED = "allowed", "login", "404", "401"
+ALLOWED, LOGIN, NOT_FOUND, UNAUTHORISED, FORBIDDEN = "allowed", "login", "404", "401", "403"
 
 _everyone = dict.fromkeys(ROLES, ALLOWED)
 _logged_in = {**_everyone, "anonymous": LOGIN}
@@ -25,6 +25,9 @@ _signed_link = {**_requester_only, "anonymous": ALLOWED}
 
 # First match wins. A rule is matched as Werkzeug writes it (`/tickets/<ref>/replies`).
 POLICIES: list[tuple[str, dict[str, str]]] = [
+    # Rules: agents know the admin area exists; the rules services refuse them by name (403, "Not allowed").
+    (r"^/admin/rules(/|$)", {"anonymous": LOGIN, "alice": NOT_FOUND, "bob": NOT_FOUND, "agent": FORBIDDEN,
+                             "admin": ALLOWED}),
     (r"^/admin(/|$)", {"anonymous": LOGIN, "alice": NOT_FOUND, "bob": NOT_FOUND, "agent": NOT_FOUND,
                        "admin": ALLOWED}),
     # Which sections need a second reviewer is an admin's decision, though the form sits on the agents' page.
@@ -88,6 +91,8 @@ def outcome(response) -> str:
         return NOT_FOUND
     if response.status_code == 401:
         return UNAUTHORISED
+    if response.status_code == 403:
+        return FORBIDDEN
     return f"status {response.status_code}"
 
 
@@ -104,7 +109,7 @@ def check(cell: Cell, response) -> str | None:
     ok = is_allowed(cell, response) if cell.expected == ALLOWED else outcome(response) == cell.expected
     if not ok:
         return f"{cell.method} {cell.url}: expected {cell.expected}, got {outcome(response)}"
-    if cell.expected in (NOT_FOUND, UNAUTHORISED, LOGIN):
+    if cell.expected in (NOT_FOUND, UNAUTHORISED, LOGIN, FORBIDDEN):
         leaked = [s for s in (SECRET_SUBJECT, SECRET_BODY, SECRET_FILENAME) if s in response.text]
         if leaked:
             return f"{cell.method} {cell.url}: the refusal reveals {leaked}"
