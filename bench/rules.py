@@ -13,7 +13,9 @@ section of bench/RESULTS.md ("rules"; "rules_postgresql" for a PostgreSQL run) u
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -87,6 +89,7 @@ def main() -> None:
     from portal.services.rules import manage
 
     folder = Path(tempfile.mkdtemp(prefix="bench-rules-"))
+    atexit.register(shutil.rmtree, folder, True)
     url, schema = f"sqlite:///{folder / 'bench.db'}", None
     if args.database_url:  # a schema of our own, dropped at the end: the database's other contents are untouched
         schema = f"bench_rules_{uuid.uuid4().hex[:8]}"
