@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from portal.clock import utcnow
-from portal.errors import Conflict, DomainError
+from portal.errors import N_, Conflict, DomainError, Invalid
 from portal.extensions import db_session, desk_lists
 from portal.integers import whole_number
 from portal.models import Macro
@@ -46,7 +46,10 @@ def macro_preview(ref: str) -> Response | tuple[str, int]:
     ticket = tickets.get_for(session, ref, me)
     form = ComposerForm()
     form.validate()
-    macro = macros.get_usable(session, whole_number(request.form.get("macro"), minimum=1), me)
+    try:
+        macro = _chosen("macro")
+    except Invalid as exc:  # "Apply a macro…" itself: said in the composer, the text kept
+        return _composer(ticket, form, status=exc.status_code, error=translate_domain_message(exc))
     return _composer(ticket, form, macro=macro, macro_preview=_in_words(macros.preview(session, ticket, macro, me)))
 
 
@@ -59,7 +62,7 @@ def macro_apply(ref: str) -> Response | tuple[str, int]:
     ticket = tickets.get_for(session, ref, me)
     form = ComposerForm()
     form.validate()
-    macro = macros.get_usable(session, whole_number(request.form.get("macro_id"), minimum=1), me)
+    macro = _chosen("macro_id")
     try:
         reply = macros.apply(session, ticket, macro, actor=me, now=utcnow(), expected_version=form.version.data)
         session.commit()
@@ -83,6 +86,14 @@ def macro_apply(ref: str) -> Response | tuple[str, int]:
     return vary_on_htmx(Response(render_template("agent/workspace.html", **context)))
 
 
+def _chosen(name: str) -> Macro:
+    """The macro the form names, if the agent may use it; none named at all is a form error, not a 404."""
+    ident = whole_number(request.form.get(name), minimum=1)
+    if ident is None:
+        raise Invalid(N_("Choose one of the macros offered."), field="macro")
+    return macros.get_usable(db_session(), ident, _me())
+
+
 def _in_words(shown: macros.Preview) -> dict[str, object]:
     return {"reply": shown.reply, "changes": [said.text(_) for said in shown.changes]}
 
@@ -102,7 +113,7 @@ def bulk_macro_preview() -> Response | tuple[str, int]:
     """Before a macro touches many tickets: how many, what it changes and the reply each customer gets."""
     session, me = db_session(), _me()
     refs = request.form.getlist("refs")
-    macro = macros.get_usable(session, whole_number(request.form.get("macro"), minimum=1), me)
+    macro = _chosen("macro")
     chosen = macros.selected(session, refs)
     if not chosen:
         message = _("Select at least one ticket.")
@@ -122,7 +133,7 @@ def bulk_macro_preview() -> Response | tuple[str, int]:
 def bulk_macro_apply() -> Response | tuple[str, int]:
     session, me = db_session(), _me()
     back = _safe_queue_url(request.form.get("next"))
-    macro = macros.get_usable(session, whole_number(request.form.get("macro_id"), minimum=1), me)
+    macro = _chosen("macro_id")
     try:
         changed, refused = macros.apply_to_many(session, request.form.getlist("refs"), macro, actor=me,
                                                 now=utcnow())

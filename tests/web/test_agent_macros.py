@@ -161,3 +161,12 @@ def test_an_admin_shares_a_macro_and_a_bad_value_is_shown_by_its_field(client, d
     ok = client.post("/agent/macros/new", data={"title": "For all", "body_en": "x", "shared": "y"})
     assert ok.status_code == 303
     assert db.scalar(select(Macro).where(Macro.title == "For all")).owner_id is None
+
+
+def test_preview_without_a_chosen_macro_says_so_and_keeps_the_text(client, make, alice, agnes):
+    ticket = make.ticket(requester=alice)
+    login(client, agnes)
+    response = client.post(f"/agent/tickets/{ticket.ref}/macros/preview",
+                           data=_composer(ticket, body="half a reply", macro=""), headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert "Choose one of the macros offered." in response.text and "half a reply" in response.text
