@@ -14,6 +14,7 @@ from portal.models.capture import DRAFT_STATES, ArticleDraft, ArticleRevision, S
 from portal.models.catalog import FIELD_KINDS, Category, CustomField, TicketFieldValue
 from portal.models.custom_statuses import CustomStatus
 from portal.models.kb import ArticleView, ArticleVote, SearchLog
+from portal.models.macros import Macro
 from portal.models.mail_in import INBOUND_OUTCOMES, InboundMail
 from portal.models.notifications import NOTIFICATION_STATUSES, RATINGS, Notification, SatisfactionRating
 from portal.models.reports import REPORT_INDEXES  # noqa: F401  (indexes on the tables above)
@@ -46,6 +47,7 @@ __all__ = [
     "SectionReview",
     "PLANS",
     "RULE_CHANGES",
+    "Macro",
     "Rule",
     "RuleChange",
     "RuleFiring",

@@ -503,4 +503,4 @@ def _store() -> AttachmentStore:
     return AttachmentStore.from_config(current_app.config)
 
 
-from portal.views import agent_more  # noqa: E402,F401  (more routes on this blueprint)
+from portal.views import agent_macros, agent_more  # noqa: E402,F401,I001  (more routes on this blueprint)

@@ -67,3 +67,23 @@ class CannedForm(FlaskForm):
     set_priority = SelectField(_l("Also set priority"),
                                choices=[SelectChoice("", _l("Keep priority")), *PRIORITY_CHOICES])
     add_tags = StringField(_l("Also add tags"), validators=[Optional(), Length(max=400)])
+
+
+class MacroForm(FlaskForm):
+    """A macro's reply and the changes it makes; the view turns the change fields into the rules' actions."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(message=_l("This field is required.")),
+                                                 Length(max=120)])
+    body_en = TextAreaField(_l("Reply in English"), validators=[Optional(), Length(max=BODY_MAX)])
+    body_es = TextAreaField(_l("Reply in Spanish"), validators=[Optional(), Length(max=BODY_MAX)])
+    shared = BooleanField(_l("Shared with every agent"))
+    set_status = SelectField(_l("Set the status"), choices=SUBMIT_CHOICES, validate_choice=False)
+    set_priority = SelectField(_l("Set the priority"), choices=[SelectChoice("", _l("Keep priority")),
+                                                                *PRIORITY_CHOICES], validate_choice=False)
+    set_group = SelectField(_l("Move to group"), choices=[], validate_choice=False)
+    set_assignee = SelectField(_l("Assign to"), choices=[], validate_choice=False)
+    set_language = SelectField(_l("Set the language"), validate_choice=False, choices=[
+        SelectChoice("", _l("Keep language")), SelectChoice("en", _l("English")), SelectChoice("es", _l("Spanish"))])
+    add_tags = StringField(_l("Add tags"), validators=[Optional(), Length(max=400)])
+    remove_tags = StringField(_l("Remove tags"), validators=[Optional(), Length(max=400)])
+    add_note = TextAreaField(_l("Add a private note"), validators=[Optional(), Length(max=5000)])

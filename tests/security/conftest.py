@@ -100,6 +100,7 @@ def world(app, db, make) -> World:
         CustomStatus,
         Group,
         Holiday,
+        Macro,
         SlaPolicy,
     )
     from portal.services import password_reset, registration, ticket_ccs
@@ -126,6 +127,11 @@ def world(app, db, make) -> World:
     db.add_all([group, calendar, holiday, policy, status, canned, shared_canned, draft])
     db.commit()
     extra = _seed_newer_areas(db, alice, admin)
+    personal_macro = Macro(title="My macro", body_en="Hi {{ requester.name }}", owner_id=agnes.id, actions=[])
+    shared_macro = Macro(title="Shared macro", body_en="Hello from all of us", owner_id=None, actions=[])
+    db.add_all([personal_macro, shared_macro])
+    db.commit()
+    extra.update(macro_id=personal_macro.id, shared_macro_id=shared_macro.id)
     with app.app_context():
         links = notify_dispatch.ticket_links()
         rating_token = links.rating_token(ticket, "good")

@@ -23,6 +23,8 @@ def arguments_for(rule, world, role: str = "agent") -> dict[str, object]:
         "draft_id": world.draft_id,
         # Agents edit their own canned answers, admins the shared ones.
         "canned_id": world.shared_canned_id if role == "admin" else world.canned_id, "group_id": world.group_id,
+        # Macros likewise: an agent's own personal one, the admin a shared one.
+        "macro_id": world.extra.get("shared_macro_id" if role == "admin" else "macro_id"),
         "calendar_id": world.calendar_id, "holiday_id": world.holiday_id, "category_id": world.category_id,
         "field_id": world.field_id, "policy_id": world.policy_id, "status_id": world.status_id,
         "user_id": world.spare_user_id, "path": "en/billing/read-your-invoice.md", "change": "archive",

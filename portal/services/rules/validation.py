@@ -402,3 +402,18 @@ def _contradicting_actions(actions: list[dict], errors: Errors) -> None:
         if action["type"] == "remove_tags" and added & set(action["value"]):
             errors[f"actions.{index}"] = Problem(N_("The rule adds and removes the same tag: %(tag)s."),
                                                  {"tag": sorted(added & set(action["value"]))[0]})
+
+
+def validate_actions(session: Session, value: object, *, allowed: frozenset[str]) -> tuple[list[dict], Errors]:
+    """A list of actions on its own (a macro's), checked as a rule's are, limited to the `allowed` types; an
+    empty list is fine here (a macro may only reply)."""
+    errors: Errors = {}
+    if value in (None, []):
+        return [], errors
+    clean = _actions(_Known(session), value, errors)
+    for index, action in enumerate(clean):
+        if action["type"] not in allowed:
+            errors[f"actions.{index}.type"] = Problem(N_("Choose an action from the list."))
+    if not errors:
+        _contradicting_actions(clean, errors)
+    return clean, errors
