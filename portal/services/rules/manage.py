@@ -14,7 +14,8 @@ from portal.integers import whole_number
 from portal.models import Rule, RuleChange, RuleFiring, User
 from portal.services.rules.validation import Errors, Problem, validate
 
-RULE_KEYS = ("name", "enabled", "events", "conditions_all", "conditions_any", "actions")
+RULE_KEYS = ("name", "kind", "enabled", "once_per_ticket", "events", "conditions_all", "conditions_any",
+             "actions")
 MAX_IMPORT = 500
 
 
