@@ -220,6 +220,17 @@ def test_a_failing_automation_is_disabled_with_the_reason(db, make, create, monk
     assert report.fired == {} and not rule.enabled and "disk full" in rule.disabled_reason
 
 
+def test_a_condition_that_cannot_be_evaluated_disables_the_automation(db, make, create):
+    rule = create(automation(conditions=[NOT_REMINDED], actions=[REMIND]))
+    db.execute(Rule.__table__.update().where(Rule.id == rule.id).values(
+        conditions_all=[{"field": "moon_phase", "op": "is", "value": "full"}], version=rule.version + 1))
+    db.commit()
+    make.ticket(now=T0)
+    report = run(db, hours(1))
+    db.refresh(rule)
+    assert report.fired == {} and not rule.enabled and "could not be evaluated" in rule.disabled_reason
+
+
 # ---- Two runs at once ---------------------------------------------------------------------------------------
 
 

@@ -101,3 +101,13 @@ def test_the_automation_texts_are_in_spanish(client, db, make):
     assert "Automatizaciones" in page and "Cada hora" in page
     refused = client.post("/admin/rules/new", data=posted("Nota sin fin")).text
     assert "cada hora, para siempre" in refused and "Como máximo una vez por solicitud" in refused
+
+
+def test_test_this_rule_works_for_an_automation(client, db, admin, make):
+    ticket = make.ticket(priority="normal")
+    typed = posted("Try me", **{"do": "test", "test_ticket": ticket.ref, "once_per_ticket": "1",
+                                "conditions_all.0.value": "new", "conditions_all.1.value": "0"})
+    response = client.post("/admin/rules/new", data=typed)
+    assert response.status_code == 200
+    assert f"The rule would fire on {ticket.ref}." in response.text
+    assert db.scalar(select(Rule)) is None

@@ -143,7 +143,19 @@ def _one(session: Session, rule: engine.LoadedRule, once: bool, ticket_id: int, 
     """Check, claim, act and commit one ticket; "fired", "skipped" or "disabled" (the rule failed)."""
     try:
         ticket = session.get(Ticket, ticket_id, populate_existing=True)
-        if ticket is None or ticket.version != version or not _matches(session, rule, ticket, now):
+        if ticket is None or ticket.version != version:
+            session.rollback()
+            return "skipped"
+        try:
+            matches = _matches(session, rule, ticket, now)
+        except Exception as exc:  # a condition edited by hand in the database: switched off, as a trigger is
+            log.exception("Automation %s (%r) could not be evaluated on ticket %s", rule.id, rule.name, ticket.ref)
+            session.rollback()
+            engine._disable(session, rule, set(), f"A condition could not be evaluated on ticket {ticket.ref}: "
+                            f"{type(exc).__name__}: {exc}"[:1000], now)
+            session.commit()
+            return "disabled"
+        if not matches:
             session.rollback()
             return "skipped"
         if not _claim(session, ticket_id, version) or (
