@@ -23,7 +23,7 @@ from bench.results_file import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 # Cheap and deterministic first; the framework limit last, as it also measures Mesa's pages for the ratios.
-BENCHMARKS = ("kb_quality", "kb_search", "markdown_render", "agent_queue", "reports", "framework_limit")
+BENCHMARKS = ("kb_quality", "kb_search", "markdown_render", "agent_queue", "reports", "rules", "framework_limit")
 # The sizes the issues set targets for (each benchmark's own defaults are smaller, for quick runs).
 ARGUMENTS = {"reports": ["--tickets", "1000000", "--instance", "/tmp/mesa-bench-reports-1000000"]}
 

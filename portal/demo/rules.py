@@ -15,8 +15,9 @@ from portal.models import Category, Group, Rule, RuleChange, User
 from portal.services.rules import manage
 
 BILLING_CATEGORY = "Billing and payments"
-BILLING_WORDS = ("invoice, invoices, bill, billing, refund, charged, charge, payment, direct debit, factura, "
-                 "facturas, facturación, cobro, cobrado, cargo, reembolso, pago, recibo, domiciliación")
+# Words, not phrases: "direct debit" would be two words, and "direct" alone is no billing question.
+BILLING_WORDS = ("invoice, invoices, bill, billing, refund, charged, payment, debit, factura, facturas, facturación, "
+                 "cobro, cobrado, reembolso, pago, recibo, domiciliación")
 URGENT_WORDS = "urgent, urgently, outage, emergency, asap, urgente, urgencia, caída, emergencia"
 
 

@@ -141,12 +141,15 @@ EMAIL = {"type": "send_email", "to": "requester", "subject_en": "We got {{ ticke
          "body_es": "Hola {{ requester.name }}, mira {{ ticket.url }}"}
 
 
-def test_send_email_queues_a_mail_in_the_recipients_language(app, db, make, rule, agnes):
-    rule(EMAIL, {**EMAIL, "to": "address", "address": "boss@example.org"}, name="Mail")
-    customer = make.user(name="Ana <script>", locale="es")
-    ticket = make.ticket(requester=customer, subject="Router <roto>", language="en")
+def test_send_email_to_the_customer_is_in_the_tickets_language_and_to_an_agent_in_theirs(app, db, make, rule):
+    agent = make.user(role="agent", name="Ed", locale="en")
+    rule(EMAIL, {**EMAIL, "to": "address", "address": "boss@example.org"}, {"type": "set_assignee", "value": agent.id},
+         {**EMAIL, "to": "assignee"}, name="Mail")
+    customer = make.user(name="Ana <script>", locale="en")
+    ticket = make.ticket(requester=customer, subject="Router <roto>", language="es")
     rows = db.scalars(select(Notification).where(Notification.kind == "rule_email").order_by(Notification.id)).all()
-    assert [(r.recipient_email, r.language) for r in rows] == [(customer.email, "es"), ("boss@example.org", "en")]
+    assert [(r.recipient_email, r.language) for r in rows] == [
+        (customer.email, "es"), ("boss@example.org", "es"), (agent.email, "en")]
     from portal.views import notify_dispatch
 
     with app.app_context():

@@ -115,6 +115,16 @@ def test_subject_or_description_words(db, ticket, op, words, expected):
     assert check(db, ticket, "subject_or_description", op, words) is expected
 
 
+def test_on_a_reply_the_words_of_the_reply_count_too(db, ticket):
+    from portal.services import tickets
+
+    tickets.customer_reply(db, ticket, body="This is URGENT now", actor=ticket.requester, now=NOW)
+    db.flush()
+    assert check(db, ticket, "subject_or_description", "contains_any_word", "urgent", events=("customer_replied",))
+    assert not check(db, ticket, "subject_or_description", "contains_any_word", "urgent",
+                     events=("ticket_updated",)), "outside a reply, only the subject and the description count"
+
+
 def test_status_and_its_previous_value(db, ticket):
     ticket.status = "pending"
     assert check(db, ticket, "status", "is", "pending", previous="open")

@@ -237,3 +237,17 @@ def test_a_rules_change_during_filing_is_not_an_update_but_status_rules_see_it(d
     rule("On status", add("status"), events=("status_changed",))
     ticket = make.ticket()
     assert ticket.status == "open" and ticket.tag_names == ["status"]
+
+
+def test_rules_replaced_by_ones_with_the_same_ids_and_versions_are_read_again(db, make, rule, admin_user):
+    first_pair = [rule("Old A", add("old-a"), events=("ticket_created",)),
+                  rule("Old B", add("old-b"), events=("ticket_created",))]
+    assert make.ticket().tag_names == ["old-a", "old-b"]  # this process now holds the old rules
+    for made in first_pair:
+        manage.delete_rule(db, made, actor=admin_user, now=utcnow())
+    db.commit()
+    second_pair = [rule("New A", add("new-a"), events=("ticket_created",)),
+                   rule("New B", add("new-b"), events=("ticket_created",))]
+    if db.get_bind().dialect.name == "sqlite":  # the case that fooled the cache: SQLite gave the ids out again
+        assert sorted(r.id for r in second_pair) == sorted(r.id for r in first_pair)
+    assert make.ticket().tag_names == ["new-a", "new-b"]

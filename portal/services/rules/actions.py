@@ -295,7 +295,10 @@ def _recipients(acting: Acting, action: dict) -> list[tuple[str, User | None, st
     ticket = acting.ticket
 
     def language(user: User | None) -> str:
-        for candidate in (user.locale if user else None, ticket.language):
+        # A customer (or a fixed address) reads about the ticket in the ticket's language, like every other
+        # mail to the customer; an agent in their own.
+        own = user.locale if user else None
+        for candidate in ((own, ticket.language) if user is not None and user.is_agent else (ticket.language, own)):
             if candidate in LANGUAGES:
                 return candidate
         return "en"

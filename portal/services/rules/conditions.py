@@ -16,6 +16,7 @@ from portal.services.rules.catalog import CUSTOM_FIELD_PREFIX
 from portal.services.rules.words import Text, fold, word_list
 
 _UNSET = object()
+REPLY_EVENTS = frozenset({"customer_replied", "agent_replied"})
 
 
 class Facts:
@@ -31,11 +32,16 @@ class Facts:
 
     @property
     def text(self) -> Text:
-        """The subject and the description (the ticket's first message), folded for word matching."""
+        """The subject and the description (the ticket's first message), folded for word matching; when the
+        change is a reply, the reply too ("urgent" in a customer's reply is what a rule on replies looks for)."""
         if self._text is None:
-            description = self.session.scalar(select(Message.body).where(Message.ticket_id == self.ticket.id)
-                                              .order_by(Message.id).limit(1)) if self.ticket.id else None
-            self._text = Text(f"{self.ticket.subject or ''}\n{description or ''}")
+            parts = [self.ticket.subject or ""]
+            if self.ticket.id:
+                messages = select(Message.body).where(Message.ticket_id == self.ticket.id)
+                parts.append(self.session.scalar(messages.order_by(Message.id).limit(1)) or "")
+                if self.events & REPLY_EVENTS:
+                    parts.append(self.session.scalar(messages.order_by(Message.id.desc()).limit(1)) or "")
+            self._text = Text("\n".join(parts))
         return self._text
 
     def requester_email(self) -> str:

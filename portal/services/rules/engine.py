@@ -80,8 +80,11 @@ class RuleCache:
         self._rules: tuple[LoadedRule, ...] = ()
 
     def current(self, session: Session) -> tuple[LoadedRule, ...]:
+        # The times too: SQLite may give a deleted rule's id to the next one, so count, versions and highest id
+        # alone can come out the same after an import that replaced rules.
         key = tuple(session.execute(select(func.count(Rule.id), func.coalesce(func.sum(Rule.version), 0),
-                                           func.max(Rule.id))).one())
+                                           func.max(Rule.id), func.max(Rule.created_at),
+                                           func.max(Rule.updated_at))).one())
         with self._lock:
             if key == self._key:
                 return self._rules
