@@ -73,8 +73,6 @@ def sql_condition(condition: dict, now: datetime) -> ColumnElement[bool] | None:
     if name == "priority" and op in ("above", "below"):
         index = PRIORITIES.index(value)
         return column.in_(PRIORITIES[index + 1:] if op == "above" else PRIORITIES[:index])
-    if isinstance(value, str) and name in ("channel", "language"):
-        return None  # Python compares these folded (case and accents); they are never the narrow part anyway
     if op == "is":
         return column == value
     if op == "is_not":  # SQL's "!=" is never true of NULL; Python's "is not" is
