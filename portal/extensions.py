@@ -44,8 +44,8 @@ def init_database(app: Flask) -> None:
     from portal.services.rules import engine as rules_engine
 
     base_url = str(app.config.get("BASE_URL") or "").rstrip("/")
-    rules_engine.watch(app.extensions["sessionmaker"],
-                       rules_engine.Settings(ticket_url=lambda ref: f"{base_url}/tickets/{ref}"))
+    app.extensions["rules_settings"] = rules_engine.Settings(ticket_url=lambda ref: f"{base_url}/tickets/{ref}")
+    rules_engine.watch(app.extensions["sessionmaker"], app.extensions["rules_settings"])
 
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:

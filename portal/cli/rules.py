@@ -1,10 +1,16 @@
-"""Business rules without the web: `flask --app app rules export` and `rules import FILE [--replace]`."""
+"""Business rules without the web: `flask --app app rules export`, `rules import FILE [--replace]`, and
+`rules run-automations`, which cron runs every hour:
+
+    0 * * * *  cd /srv/mesa && .venv/bin/flask --app app rules run-automations
+
+It is safe on several hosts at once (each ticket is claimed before an automation acts on it)."""
 
 from __future__ import annotations
 
 import json
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -12,9 +18,9 @@ from portal.clock import utcnow
 from portal.errors import Invalid
 from portal.extensions import db_session
 from portal.models import User
-from portal.services.rules import manage
+from portal.services.rules import automations, manage
 
-group = AppGroup("rules", help="Business rules: export and import them as JSON.")
+group = AppGroup("rules", help="Business rules: export and import them as JSON; run the automations (cron).")
 
 AS_OPTION = click.option("--as", "as_email", metavar="EMAIL",
                          help="The admin the audit trail names (default: the first active admin).")
@@ -63,3 +69,25 @@ def import_(file, replace: bool, as_email: str | None) -> None:
         raise click.ClickException("Nothing was imported:\n" + "\n".join(lines)) from None
     session.commit()
     click.echo(f"Imported {len(imported)} rule(s){' (the earlier ones were replaced)' if replace else ''}.")
+
+
+@group.command("run-automations")
+@click.option("--now", "now_text", metavar="ISO", help="Act as if it were this time (UTC), e.g. 2026-12-01T08:00.")
+@click.option("--no-mail", is_flag=True, help="Only queue the e-mails; `mail flush` sends them.")
+def run_automations(now_text: str | None, no_mail: bool) -> None:
+    """Run every enabled automation over the tickets it matches (hourly from cron). Safe to run on several
+    hosts at once: a ticket is acted on once per run."""
+    from portal.cli.tickets import parse_now
+    from portal.views import notify_dispatch
+
+    report = automations.run(db_session(), now=parse_now(now_text),
+                             settings=current_app.extensions["rules_settings"])
+    for name, refs in report.fired.items():
+        click.echo(f"{name}: {len(refs)} ticket(s): {', '.join(refs[:20])}{' …' if len(refs) > 20 else ''}")
+    click.echo(f"Automations acted on {report.total} ticket(s) out of {report.checked} candidate(s).")
+    if report.notifications and not no_mail:
+        sent = notify_dispatch.dispatch(report.notifications)
+        click.echo(f"E-mails: {len(sent.sent)} sent, {len(sent.failed)} failed"
+                   f"{' (mail server down: `mail flush` will retry)' if sent.server_down else ''}.")
+    if report.errors:
+        raise click.ClickException(f"Failed on ticket ids {', '.join(report.errors)}; see the log.")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
 from portal.db import Base
 from portal.models.accounts import User
 
+RULE_KINDS = ("trigger", "automation")
 RULE_CHANGES = ("created", "updated", "enabled", "disabled", "deleted", "reordered", "imported", "duplicated")
 
 
@@ -25,6 +27,11 @@ class Rule(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     position: Mapped[int] = mapped_column(Integer, default=0, index=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "trigger": runs when a ticket changes (its events); "automation": runs on a schedule over the tickets its
+    # conditions match (services.rules.automations), with no events.
+    kind: Mapped[str] = mapped_column(String(16), default="trigger", server_default="trigger")
+    # An automation that fires at most once on a ticket (checked against its RuleFirings).
+    once_per_ticket: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     events: Mapped[list] = mapped_column(JSON, default=list)
     # [{"field": "channel", "op": "is", "value": "email"}, ...]
     conditions_all: Mapped[list] = mapped_column(JSON, default=list)
@@ -53,7 +60,8 @@ class RuleFiring(Base):
     """One rule fired on one ticket: the firing counts on the rules list, and the ticket's history."""
 
     __tablename__ = "rule_firings"
-    __table_args__ = (Index("ix_rule_firings_rule_id_fired_at", "rule_id", "fired_at"),)
+    __table_args__ = (Index("ix_rule_firings_rule_id_fired_at", "rule_id", "fired_at"),
+                      Index("ix_rule_firings_rule_id_ticket_id", "rule_id", "ticket_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rule_id: Mapped[int] = mapped_column(ForeignKey("rules.id", ondelete="CASCADE"))

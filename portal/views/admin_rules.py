@@ -76,7 +76,13 @@ def index() -> str:
     rules = manage.list_rules(session, actor=me())
     names = choices()
     return render_template(
-        "admin_rules/index.html", rules=rules, summaries={r.id: summarise(r, names) for r in rules},
+        "admin_rules/index.html", rules=rules, sections=[
+            ("triggers", _("Triggers"), _("Run when something happens to a ticket, from the top of the list down."),
+             [r for r in rules if r.kind != "automation"]),
+            ("automations", _("Automations"), _("Checked every hour over the tickets that are not closed: each "
+                                                 "ticket whose conditions hold gets the actions."),
+             [r for r in rules if r.kind == "automation"])],
+        summaries={r.id: summarise(r, names) for r in rules},
         counts=manage.firing_counts(session, actor=me(), now=utcnow()), action_form=PlainForm(formdata=None),
     )
 

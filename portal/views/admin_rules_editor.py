@@ -38,7 +38,7 @@ HISTORY_SHOWN = 10
 @agent_required
 def new() -> Response | str | tuple[str, int]:
     if request.method == "GET":
-        return _page(rule_form.new_draft(), None)
+        return _page(rule_form.new_draft(request.args.get("kind")), None)
     return _submitted(None)
 
 

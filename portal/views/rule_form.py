@@ -44,7 +44,9 @@ class Draft:
     """A rule as the admin is writing it: every value as typed (text), rows in order."""
 
     name: str = ""
+    kind: str = "trigger"
     enabled: bool = True
+    once_per_ticket: bool = False
     events: list[str] = field(default_factory=list)
     rows: dict[str, list[dict[str, str]]] = field(default_factory=lambda: {key: [] for key in LISTS})
     blanks: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LISTS, 1))
@@ -59,7 +61,9 @@ class Draft:
             actions.append({"type": row.get("type", ""), **{n: row.get(n, "") for n in names}})
         return {
             "name": self.name,
+            "kind": self.kind,
             "enabled": self.enabled,
+            "once_per_ticket": self.once_per_ticket,
             "events": list(self.events),
             "conditions_all": [_condition_data(row) for row in self.rows["conditions_all"]],
             "conditions_any": [_condition_data(row) for row in self.rows["conditions_any"]],
@@ -80,6 +84,8 @@ def from_form(form: MultiDict, *, remove: str | None = None, add: str | None = N
     """What was posted; `remove` ("actions.2") drops a row as it was numbered on the page, `add` ("actions")
     draws one more empty row in that list."""
     draft = Draft(name=form.get("name", "")[:1000], enabled=form.get("enabled") in ("1", "on"),
+                  kind="automation" if form.get("kind") == "automation" else "trigger",
+                  once_per_ticket=form.get("once_per_ticket") in ("1", "on"),
                   events=[e for e in form.getlist("events")[:40] if e in catalog.EVENTS],
                   version=form.get("version", "")[:20])
     posted: dict[str, dict[int, dict[str, str]]] = {key: {} for key in LISTS}
@@ -113,6 +119,8 @@ def from_rule(rule) -> Draft:
 
     get = rule.get if isinstance(rule, dict) else lambda key, default=None: getattr(rule, key, default)
     draft = Draft(name=get("name") or "", enabled=bool(get("enabled", True)), events=list(get("events") or []),
+                  kind="automation" if get("kind") == "automation" else "trigger",
+                  once_per_ticket=bool(get("once_per_ticket", False)),
                   version=str(get("version", "") or ""))
     for list_key in LISTS:
         draft.rows[list_key] = [{k: text(v) for k, v in item.items()} for item in (get(list_key) or [])
@@ -121,8 +129,11 @@ def from_rule(rule) -> Draft:
     return draft
 
 
-def new_draft() -> Draft:
-    """A new rule: on, run when a ticket is created (the most common start), nothing else chosen."""
+def new_draft(kind: str | None = None) -> Draft:
+    """A new rule: on, run when a ticket is created (the most common start), nothing else chosen; or a new
+    automation (`kind`)."""
+    if kind == "automation":
+        return Draft(kind="automation", events=["ticket_created"])
     return Draft(events=["ticket_created"])
 
 

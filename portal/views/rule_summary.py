@@ -71,8 +71,13 @@ def action_text(action: dict, choices: dict) -> str:
 def summarise(rule: object, choices: dict) -> Summary:
     """`rule`: a Rule or its data (an export, an audit snapshot)."""
     get = rule.get if isinstance(rule, dict) else lambda key, default=None: getattr(rule, key, default)
+    if get("kind") == "automation":  # no events: it is checked on a schedule
+        events = [gettext("Every hour") + (" · " + gettext("at most once per ticket")
+                                           if get("once_per_ticket") else "")]
+    else:
+        events = [gettext(catalog.EVENTS[e]) if e in catalog.EVENTS else str(e) for e in get("events") or []]
     return Summary(
-        events=[gettext(catalog.EVENTS[e]) if e in catalog.EVENTS else str(e) for e in get("events") or []],
+        events=events,
         conditions_all=[condition_text(c, choices) for c in get("conditions_all") or [] if isinstance(c, dict)],
         conditions_any=[condition_text(c, choices) for c in get("conditions_any") or [] if isinstance(c, dict)],
         actions=[action_text(a, choices) for a in get("actions") or [] if isinstance(a, dict)],

@@ -27,7 +27,8 @@ def problems(db, data) -> dict[str, str]:
 def test_a_good_rule_is_cleaned(db):
     clean, errors = validate(db, GOOD)
     assert errors == {}
-    assert clean == {"name": "VIP routing", "enabled": True, "events": ["ticket_created"],
+    assert clean == {"name": "VIP routing", "kind": "trigger", "enabled": True, "once_per_ticket": False,
+                     "events": ["ticket_created"],
                      "conditions_all": [{"field": "requester_domain", "op": "is", "value": "bigclient.com"}],
                      "conditions_any": [], "actions": [{"type": "set_priority", "value": "high"}]}
 

@@ -30,5 +30,5 @@ def test_the_timeline_names_the_rule_in_both_languages(client, app, db, make, ad
     login(spanish, diego)
     page = spanish.get(f"/agent/tickets/{ticket.ref}").text
     assert "La regla «VIP &lt;routing&gt;» cambió la prioridad a Alta" in page
-    assert "La regla «VIP &lt;routing&gt;» pasó el ticket al grupo Tier 2" in page
+    assert "La regla «VIP &lt;routing&gt;» pasó la solicitud al grupo Tier 2" in page
     assert "La regla «VIP &lt;routing&gt;» cambió el estado a Abierta" in page

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 MAX_PASSES = 5
 RUNNING = "rules.running"  # session.info: the engine is at work; what it adds is not a new change
 ACTING = "rules.acting"  # session.info: the id of the rule whose actions are running
+# session.info: the id of the automation acting in this transaction; its events are a change the triggers see
+AUTOMATION = "rules.automation"
 
 SPECIFIC_FIRST = (*(name for name in EVENTS if name != "ticket_updated"), "ticket_updated")
 STATUS_KINDS = frozenset({"status_changed", "reopened", "confirmed", "auto_closed", "auto_solved", "merged"})
@@ -86,14 +88,14 @@ class RuleCache:
         with self._lock:
             if key == self._key:
                 return self._rules
-        rules = tuple(_load(rule) for rule in session.scalars(
-            select(Rule).where(Rule.enabled.is_(True)).order_by(Rule.position, Rule.id)))
+        rules = tuple(load(rule) for rule in session.scalars(
+            select(Rule).where(Rule.enabled.is_(True), Rule.kind == "trigger").order_by(Rule.position, Rule.id)))
         with self._lock:
             self._key, self._rules = key, rules
         return rules
 
 
-def _load(rule: Rule) -> LoadedRule:
+def load(rule: Rule) -> LoadedRule:
     return LoadedRule(rule.id, rule.name, frozenset(rule.events or ()), tuple(rule.conditions_all or ()),
                       tuple(rule.conditions_any or ()), tuple(rule.actions or ()))
 
@@ -118,7 +120,9 @@ def watch(session_factory, settings: Settings | None = None) -> None:
 def _person_made_events(session: Session) -> list[TicketEvent]:
     if session.info.get(RUNNING):
         return []
-    return [obj for obj in session.new if isinstance(obj, TicketEvent) and obj.rule_id is None]
+    automation = session.info.get(AUTOMATION)
+    return [obj for obj in session.new if isinstance(obj, TicketEvent)
+            and (obj.rule_id is None or obj.rule_id == automation)]
 
 
 def _mark_rule_events(session: Session, obj: object) -> None:
@@ -248,7 +252,7 @@ def _safe_matches(session: Session, rule: LoadedRule, facts: Facts, disabled: se
 
 
 def _fire(session: Session, rule: LoadedRule, change: Change, disabled: set[int], settings: Settings,
-          now: datetime) -> bool:
+          now: datetime, *, event: str | None = None) -> bool:
     """Run the rule's actions in a savepoint; True when the ticket changed. A failure undoes this rule's
     actions alone and disables it."""
     ticket = change.ticket
@@ -284,7 +288,7 @@ def _fire(session: Session, rule: LoadedRule, change: Change, disabled: set[int]
     if changed_fields:
         change.events |= _names_of(changed_fields, created="ticket_created" in change.events)
     if done or skipped:  # a rule that matched but found everything as it wants it did not fire
-        session.add(RuleFiring(rule_id=rule.id, ticket_id=ticket.id, fired_at=now, event=_first(rule, change),
+        session.add(RuleFiring(rule_id=rule.id, ticket_id=ticket.id, fired_at=now, event=event or _first(rule, change),
                                summary="; ".join(done + skipped)[:2000]))
     return bool(changed_fields)
 

@@ -14,7 +14,8 @@ from portal.integers import whole_number
 from portal.models import Rule, RuleChange, RuleFiring, User
 from portal.services.rules.validation import Errors, Problem, validate
 
-RULE_KEYS = ("name", "enabled", "events", "conditions_all", "conditions_any", "actions")
+RULE_KEYS = ("name", "kind", "enabled", "once_per_ticket", "events", "conditions_all", "conditions_any",
+             "actions")
 MAX_IMPORT = 500
 
 
@@ -179,9 +180,10 @@ def set_enabled(session: Session, rule: Rule, enabled: bool, *, actor: User, now
 
 def move_rule(session: Session, rule: Rule, *, actor: User, now: datetime, direction: str | None = None,
               to: object = None) -> None:
-    """One place up or down, or to a position (1 is first); the others keep their relative order."""
+    """One place up or down, or to a position (1 is first), among the rules of its kind (triggers and
+    automations run apart); the others keep their relative order."""
     require_admin(actor)
-    ordered = _ordered(session)
+    ordered = [r for r in _ordered(session) if r.kind == rule.kind]
     index = ordered.index(rule)
     if direction == "up":
         target = index - 1

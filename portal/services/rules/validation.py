@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from portal.errors import N_
 from portal.integers import whole_number
 from portal.models import PRIORITIES, Category, CustomField, Group, Rule, User, WebhookEndpoint
+from portal.models.rules import RULE_KINDS
 from portal.services.rules import catalog
 from portal.services.rules.catalog import (
     ACTION_TYPES,
@@ -83,10 +84,18 @@ def validate(session: Session, data: object, *, rule_id: int | None = None,
     if not isinstance(data, dict):
         return {}, {"rule": Problem(N_("A rule is an object with a name, events, conditions and actions."))}
     known = _Known(session)
+    kind = data.get("kind") or "trigger"  # rules exported before automations existed are triggers
+    if kind not in RULE_KINDS:
+        errors["kind"] = Problem(N_("Choose a trigger or an automation."))
+        kind = "trigger"
+    automation = kind == "automation"
     clean = {
         "name": _name(session if existing_names else None, data.get("name"), rule_id, errors),
+        "kind": kind,
         "enabled": _flag(data.get("enabled", True), "enabled", errors),
-        "events": _events(data.get("events"), errors),
+        # An automation runs on a schedule, not on events: whatever events were posted with it are dropped.
+        "events": [] if automation else _events(data.get("events"), errors),
+        "once_per_ticket": automation and _flag(data.get("once_per_ticket", False), "once_per_ticket", errors),
         "conditions_all": _conditions(known, data.get("conditions_all"), "conditions_all", errors),
         "conditions_any": _conditions(known, data.get("conditions_any"), "conditions_any", errors),
         "actions": _actions(known, data.get("actions"), errors),
@@ -95,6 +104,14 @@ def validate(session: Session, data: object, *, rule_id: int | None = None,
         _impossible_all(clean["conditions_all"], errors)
     if "actions" not in errors:
         _contradicting_actions(clean["actions"], errors)
+    if automation:
+        _about_a_change(clean, errors)
+        if not clean["once_per_ticket"] and not errors and not ends_itself(clean):
+            errors["once_per_ticket"] = Problem(N_(
+                "This automation would act on the same tickets every hour, forever. Add an action that makes one "
+                "of its conditions false (for example, condition \u201cTags include none of reminded\u201d with "
+                "action \u201cAdd tags: reminded\u201d, or \u201cStatus is Solved\u201d with \u201cSet the "
+                "status\u201d to another status), or tick \u201cAt most once per ticket\u201d."))
     return clean, errors
 
 
@@ -417,3 +434,64 @@ def validate_actions(session: Session, value: object, *, allowed: frozenset[str]
     if not errors:
         _contradicting_actions(clean, errors)
     return clean, errors
+
+
+# ---- Automations ----------------------------------------------------------------------------------------------
+
+# Conditions about a change being made: an automation looks at tickets as they are, nothing is changing.
+_CHANGE_OPS = frozenset({"changed", "changed_to", "changed_from"})
+_CHANGE_FIELDS = frozenset({"previous_status", "actor"})
+_SETS = {"status": "set_status", "priority": "set_priority", "group": "set_group", "assignee": "set_assignee",
+         "category": "set_category", "language": "set_language"}
+
+
+def _about_a_change(clean: dict, errors: Errors) -> None:
+    for list_key in ("conditions_all", "conditions_any"):
+        for index, condition in enumerate(clean[list_key]):
+            if condition["field"] in _CHANGE_FIELDS or condition["op"] in _CHANGE_OPS:
+                errors[f"{list_key}.{index}"] = Problem(N_(
+                    "An automation looks at tickets as they are, not at a change: use this condition in a "
+                    "trigger."))
+
+
+def ends_itself(rule: dict) -> bool:
+    """Does one of the automation's actions make one of its conditions (all of them) false, so that it stops
+    matching a ticket once it has acted on it?"""
+    return any(_falsifies(action, condition) for action in rule["actions"] for condition in rule["conditions_all"])
+
+
+def _falsifies(action: dict, condition: dict) -> bool:
+    name, op, wanted = condition["field"], condition["op"], condition.get("value")
+    kind, value = action["type"], action.get("value")
+    if name == "hours_since_updated" and op == "greater_than":
+        # Any change to the ticket moves its last change to now.
+        return kind not in ("add_note", "send_email", "call_webhook")
+    if name == "tags" and op == "has_not":
+        return kind == "add_tags" and bool(set(value) & set(wanted))
+    if name == "tags" and op == "has":
+        return kind == "remove_tags" and set(wanted) <= set(value)
+    if name.startswith(catalog.CUSTOM_FIELD_PREFIX):
+        if kind != "set_field" or action["field"] != name.removeprefix(catalog.CUSTOM_FIELD_PREFIX):
+            return False
+        return _value_falsifies(op, wanted, value or None)
+    if _SETS.get(name) != kind:
+        return False
+    if kind == "set_assignee" and value == AUTO_ASSIGN:
+        return op == "unassigned"
+    if name == "priority" and op in ("above", "below"):
+        difference = PRIORITIES.index(value) - PRIORITIES.index(wanted)
+        return difference <= 0 if op == "above" else difference >= 0
+    return _value_falsifies(op, wanted, value)
+
+
+def _value_falsifies(op: str, wanted: object, value: object) -> bool:
+    """After the action sets `value`, the condition `op wanted` is false."""
+    if op == "is":
+        return value != wanted
+    if op == "is_not":
+        return value == wanted
+    if op in ("present", "assigned"):
+        return value is None
+    if op in ("absent", "unassigned"):
+        return value is not None
+    return False
