@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from portal.demo.macros import ensure_macros
 from portal.demo.operations import ensure_operations
 from portal.demo.people import DEMO_PASSWORD, ensure_groups, ensure_people
 from portal.demo.tickets import ensure_tickets
@@ -35,5 +36,8 @@ def load_demo(session: Session, *, now: datetime) -> LoadResult:
     users, new_users = ensure_people(session, groups, new_groups, now=now)
     tickets = ensure_tickets(session, users, groups, now=now)
     ensure_operations(session, now=now)  # SLA policies, a business calendar, categories
+    if new_groups:  # the first load: later ones keep what admins did with the demo's macros
+        session.flush()
+        ensure_macros(session, now=now)
     session.flush()
     return LoadResult(groups=len(new_groups), users=len(new_users), tickets=len(tickets))

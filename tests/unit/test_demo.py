@@ -210,3 +210,16 @@ def test_the_demo_rules_route_a_mail_about_a_bill_to_billing_and_raise_urgent_on
         manage.delete_rule(demo, made, actor=admin, now=NOW)
     demo.commit()
     assert ensure_rules(demo, now=NOW) == 0
+
+
+def test_the_demo_ships_shared_macros_an_agent_can_preview_in_spanish(demo, make):
+    from portal.services import macros
+
+    agent = accounts.find_by_email(demo, "agnes@example.com")
+    titles = [m.title for m in macros.available(demo, agent)]
+    assert {"Ask for the router lights", "Line fixed: solve", "Hand over to Billing"} <= set(titles)
+    lights = next(m for m in macros.available(demo, agent) if m.title == "Ask for the router lights")
+    ticket = make.ticket(requester=make.user(name="Lucía"), language="es")
+    assert macros.reply_for(lights, ticket, agent).startswith("Hola, Lucía:")
+    load_demo(demo, now=NOW)
+    assert len(macros.available(demo, agent)) == len(titles), "loading again adds no copies"

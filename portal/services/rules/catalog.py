@@ -174,7 +174,7 @@ ACTION_TYPES: dict[str, ActionType] = {a.key: a for a in (
     ActionType("send_email", N_("Send an e-mail"), EMAIL_PARAMS),
     ActionType("call_webhook", N_("Call a webhook"), (_value("webhook", N_("Webhook")),)),
 )}
-# "Apply a macro" joins the actions once macros exist.
+# "Apply a macro" is not an action yet: a macro's reply has no author a rule could send it as (docs/business-rules.md).
 
 # Actions that set one thing: twice in one rule makes no sense.
 SINGLE_ACTIONS = frozenset({"set_status", "set_priority", "set_group", "set_assignee", "set_category",
