@@ -218,7 +218,9 @@ class KbIndex:
     def suggest(self, query: str) -> str | None:
         """"Did you mean": the query with unknown words replaced by the closest title/heading words."""
         parsed = parse_query(query, self.synonyms)
-        builder = ranking.QueryBuilder(self._context().searcher.reader(), self._analyzers, self.synonyms, None)
+        context = self._context()
+        builder = ranking.QueryBuilder(context.searcher.reader(), self._analyzers, self.synonyms, None,
+                                       snapshot=context.snapshot)
         return ranking.suggestion_text(parsed, builder.build(parsed).corrections)
 
     def sections(self, lang: str | None = None,

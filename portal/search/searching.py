@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 
 import numpy as np
@@ -61,8 +61,7 @@ LEAD_OVER = 9  # the lead is measured over the mean of the next nine results
 def run_search(context: SearchContext, parsed: ParsedQuery, *, lang: str | None, allowed: set[int],
                page: int, per_page: int, boosts: Mapping[str, float]) -> SearchResults:
     reader = context.searcher.reader()
-    builder = ranking.QueryBuilder(reader, context.analyzers, context.synonyms, lang,
-                                   corrections_cache=context.snapshot.corrections)
+    builder = ranking.QueryBuilder(reader, context.analyzers, context.synonyms, lang, snapshot=context.snapshot)
     window = min(max(ranking.RERANK_WINDOW, page * per_page), 1000)
     plan = builder.build(parsed)
     scored, total = _score(context, plan, allowed, window)
@@ -138,10 +137,19 @@ def _score(context: SearchContext, plan: ranking.Plan, allowed: set[int], window
 
 
 def _hit(context: SearchContext, plan: ranking.Plan, doc: Scored, lang: str) -> Hit:
-    stored = context.searcher.stored_fields(doc.docnum)
+    """The result entry, its snippet around the body terms it matched. An entry depends only on the document and
+    those terms, so the generation remembers it: reading the stored article (decompressed, unpickled) and
+    scanning it for the snippet cost more than ranking it."""
     body_field = field_name("body", lang)
-    terms = {term for leaf in plan.leaves if leaf.field == body_field
-             and contains(context.snapshot.impacts(context.searcher, leaf), doc.docnum) for term in leaf.terms}
-    matcher = context.term_matchers.get(lang) or next(iter(context.term_matchers.values()))
-    snippet = snippet_html(stored.get(body_field, ""), terms, matcher)
-    return to_hit(stored, score=doc.score, snippet_html=snippet or escape(stored.get("summary", "")))
+    terms = frozenset(term for leaf in plan.leaves if leaf.field == body_field
+                      and contains(context.snapshot.impacts(context.searcher, leaf), doc.docnum)
+                      for term in leaf.terms)
+    key = (doc.docnum, body_field, terms)
+    hit = context.snapshot.hits.get(key)
+    if hit is None:
+        stored = context.searcher.stored_fields(doc.docnum)
+        matcher = context.term_matchers.get(lang) or next(iter(context.term_matchers.values()))
+        snippet = snippet_html(stored.get(body_field, ""), terms, matcher)
+        hit = to_hit(stored, snippet_html=snippet or escape(stored.get("summary", "")))
+        context.snapshot.hits.put(key, hit)
+    return replace(hit, score=round(doc.score, 4))
