@@ -33,8 +33,11 @@ MAX_CACHED_POSTINGS = 2_000_000  # about 24 MB of impact arrays per process
 # A term in thousands of articles ("arduino", "account") adds little to any score (its idf is low):
 # only its best `SCORED_POSTINGS` impacts are added up. It still counts fully for matching and coverage.
 SCORED_POSTINGS = 1500
-# What a generation remembers of earlier searches, each bounded (least recently used first out): result entries
-# with their snippets (~1.5 KB each) and the document frequency of each (field, term) asked about.
+# What a generation remembers of earlier searches, each bounded (least recently used first out), some 20 MB per
+# process when full (measured on the shared corpus): whole results (a live search repeats the same prefixes and
+# popular questions; ~2 KB each), result entries with their snippets (~1.5 KB each) and the document frequency of
+# each (field, term) asked about.
+CACHED_RESULTS = 2048
 CACHED_HITS = 10_000
 CACHED_FREQUENCIES = 50_000
 
@@ -77,6 +80,7 @@ class Snapshot:
         self._cached_postings = 0
         self._best: dict[tuple, Impacts] = {}
         self.corrections: dict[str, list[str]] = {}
+        self.results: Lru = Lru(CACHED_RESULTS)
         self.hits: Lru = Lru(CACHED_HITS)
         self._frequencies: Lru[int] = Lru(CACHED_FREQUENCIES)
         self.dense = None  # this generation's `embeddings.DenseIndex`, built on its first search

@@ -44,6 +44,9 @@ class SearchContext:
     term_matchers: dict[str, TermMatcher]
     dense: Callable[[], object | None] = lambda: None  # this generation's `embeddings.DenseIndex`, or None
     embed: Callable[[str], np.ndarray] | None = None  # question -> unit vector
+    # Set by a search that fell back to words only because the model or the vectors failed: its results are
+    # not what the next search of the same query will find, so they are not remembered.
+    fell_back: bool = False
 
 
 log = logging.getLogger(__name__)
@@ -92,13 +95,19 @@ def run_search(context: SearchContext, parsed: ParsedQuery, *, lang: str | None,
 def _fuse(context: SearchContext, parsed: ParsedQuery, lexical: list[Scored], allowed: set[int],
           boosts: Mapping[str, float], window: int) -> list[Scored] | None:
     """Lexical and semantic candidates in one ranking (see the module's docstring); None without vectors."""
-    dense = context.dense() if context.embed is not None else None
-    if dense is None or not len(dense.docnums) or not allowed:
+    if context.embed is None:
+        return None
+    dense = context.dense()
+    if dense is None:  # the vectors could not be loaded (said in the log): words only, this time
+        context.fell_back = True
+        return None
+    if not len(dense.docnums) or not allowed:
         return None
     try:
         similarity = dense.scores(context.embed(parsed.text))
     except Exception:  # the model failed on this text: the customer still gets what the words find
         log.warning("Could not embed a knowledge-base query; searching by words only", exc_info=True)
+        context.fell_back = True
         return None
     candidates = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
     candidates = candidates[candidates < len(similarity)]
