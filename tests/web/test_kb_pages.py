@@ -162,6 +162,14 @@ def test_typing_a_query_records_one_search_not_one_per_keystroke(kb_client, db):
     assert [log.query for log in db.scalars(select(SearchLog).order_by(SearchLog.id))] == ["password", "invoice"]
 
 
+def test_a_signed_in_customer_typing_a_query_records_one_search_of_theirs(kb_client, db, alice):
+    login(kb_client, alice)
+    for partial in ("inv", "invoice", "invoice pay"):
+        kb_client.get("/kb/search", query_string={"q": partial}, headers={"HX-Request": "true"})
+    log = db.scalars(select(SearchLog)).one()
+    assert (log.query, log.user_id, log.visitor_id) == ("invoice pay", alice.id, None)
+
+
 def test_a_new_article_file_is_found_without_a_restart(kb_client, kb_dir):
     assert "Gift vouchers" not in kb_client.get("/kb/search?q=gift+vouchers").text
     (kb_dir / "en" / "billing" / "gift-vouchers.md").write_text("# Gift vouchers\n\nBuy gift vouchers online.\n")
