@@ -33,6 +33,7 @@ import numpy as np
 
 from portal import markdown_text
 from portal.articles import Article
+from portal.search.memo import Lru
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ CHUNK_CHARS = 600
 MAX_CHUNKS = 24  # a very long article is embedded from its first ~14,000 characters: cost stays bounded
 MAX_CHUNK_CHARS = 2000  # a paragraph with no breaks is cut here (the model reads sentences, not pages)
 BATCH = 64
+CACHED_QUERIES = 1024  # the vectors of the last queries searched, 2 KB each
 
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 
@@ -77,6 +79,7 @@ class Embedder:
         self.threads = threads
         self._model = None
         self._lock = threading.Lock()
+        self._queries: Lru[np.ndarray] = Lru(CACHED_QUERIES)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 rows, one per text."""
@@ -89,6 +92,15 @@ class Embedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-9)
 
+    def query_vector(self, text: str) -> np.ndarray:
+        """`encode([text])[0]`, remembered by its exact text: the model gives the same vector for the same text,
+        and a query's vector is most of a search's time. Read-only, since every search shares it."""
+        vector = self._queries.get(text)
+        if vector is None:
+            vector = self.encode([text])[0]
+            vector.flags.writeable = False
+            self._queries.put(text, vector)
+        return vector
 
     def _load(self):
         from threadpoolctl import threadpool_limits

@@ -24,6 +24,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -207,18 +208,30 @@ class KbIndex:
         `services.search_learning`). Raises `QueryTooLong` past `MAX_QUERY_CHARS`; any other input is
         searched as words."""
         page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
-        parsed = parse_query(query, self.synonyms)
+        synonyms, statuses, boosts = self._synonyms, tuple(visible_statuses), boosts or {}
+        parsed = parse_query(query, synonyms)
         if parsed.is_empty:
             return SearchResults(query=query, total=0, suggestion=None, hits=[], page=page, per_page=per_page)
         context = self._context()
-        allowed = self._allowed_docs(context, tuple(visible_statuses), only_lang, section)
-        return run_search(context, parsed, lang=lang, allowed=allowed, page=page, per_page=per_page,
-                          boosts=boosts or {})
+        # Everything the results depend on besides the generation (whose snapshot holds the memo, so a change to
+        # any article, in any process, starts a new one): a customer never gets what an agent's search found.
+        key = (query, lang, only_lang, section, page, per_page, statuses, frozenset(boosts.items()), synonyms,
+               context.embed is not None)
+        results = self._remembered(context, key)
+        if results is None:
+            allowed = self._allowed_docs(context, statuses, only_lang, section)
+            results = run_search(context, parsed, lang=lang, allowed=allowed, page=page, per_page=per_page,
+                                 boosts=boosts)
+            if not context.fell_back:
+                self._remember(context, key, results)
+        return replace(results, hits=list(results.hits))  # the caller's own list: the memo's stays as it was
 
     def suggest(self, query: str) -> str | None:
         """"Did you mean": the query with unknown words replaced by the closest title/heading words."""
         parsed = parse_query(query, self.synonyms)
-        builder = ranking.QueryBuilder(self._context().searcher.reader(), self._analyzers, self.synonyms, None)
+        context = self._context()
+        builder = ranking.QueryBuilder(context.searcher.reader(), self._analyzers, self.synonyms, None,
+                                       snapshot=context.snapshot)
         return ranking.suggestion_text(parsed, builder.build(parsed).corrections)
 
     def sections(self, lang: str | None = None,
@@ -503,6 +516,16 @@ class KbIndex:
             self._ix.close()
             self._ix = None
 
+    @staticmethod
+    def _remembered(context: SearchContext, key: tuple) -> SearchResults | None:
+        """The results of the same search in this generation: live search sends the same prefixes and popular
+        questions over and over."""
+        return context.snapshot.results.get(key)
+
+    @staticmethod
+    def _remember(context: SearchContext, key: tuple, results: SearchResults) -> None:
+        context.snapshot.results.put(key, results)
+
     def _allowed_docs(self, context: SearchContext, statuses: tuple[str, ...], only_lang: str | None,
                       section: str | None) -> set[int]:
         """The documents a search may return, cached per generation (most searches share the filter)."""
@@ -515,7 +538,7 @@ class KbIndex:
 
 
 def _embed_query(text: str):
-    return embedder().encode([text])[0]
+    return embedder().query_vector(text)
 
 
 def _readable(ix: whoosh_index.Index) -> bool:

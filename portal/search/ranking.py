@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from whoosh.analysis import Analyzer
 
 from portal.search.schema import FIELD_BOOSTS, field_name
-from portal.search.scoring import Leaf, Scored
+from portal.search.scoring import Leaf, Scored, Snapshot
 from portal.search.text_query import ParsedQuery, Slot, Synonyms, fold
 
 PREFERRED_LANGUAGE_BOOST = 1.5
@@ -49,12 +49,17 @@ class QueryBuilder:
     """Builds the leaves for one search, keeping only terms that some article contains."""
 
     def __init__(self, reader, analyzers: dict[str, Analyzer], synonyms: Synonyms,
-                 preferred_lang: str | None, corrections_cache: dict[str, list[str]] | None = None) -> None:
+                 preferred_lang: str | None, snapshot: Snapshot | None = None) -> None:
+        """`snapshot`: the reader's generation, whose corrections and term frequencies are remembered across
+        searches (a throwaway one without it)."""
         self.reader = reader
-        self._corrections_cache = {} if corrections_cache is None else corrections_cache
+        self.snapshot = snapshot if snapshot is not None else Snapshot(reader.generation())
         self.analyzers = analyzers
         self.synonyms = synonyms
         self.preferred_lang = preferred_lang
+
+    def _frequency(self, field: str, term: str) -> int:
+        return self.snapshot.doc_frequency(self.reader, field, term)
 
     def build(self, parsed: ParsedQuery, *, relaxed: bool = False) -> Plan:
         slots = list(parsed.slots)
@@ -103,7 +108,7 @@ class QueryBuilder:
                 continue
             for part, part_boost in FIELD_BOOSTS.items():
                 name = field_name(part, lang)
-                if all(self.reader.doc_frequency(name, term) for term in terms):
+                if all(self._frequency(name, term) for term in terms):
                     boost = part_boost * self._language_boost(lang) * weight
                     leaves.append(Leaf(part=part, lang=lang, terms=terms, boost=boost, slot=index))
         return leaves
@@ -121,7 +126,7 @@ class QueryBuilder:
             for part, part_boost in FIELD_BOOSTS.items():
                 name = field_name(part, lang)
                 nearby = {t for t in self.reader.terms_within(name, terms[0], maxdist, prefix=2) if t != terms[0]}
-                ranked = sorted(nearby, key=lambda t, name=name: (-self.reader.doc_frequency(name, t), t))
+                ranked = sorted(nearby, key=lambda t, name=name: (-self._frequency(name, t), t))
                 boost = part_boost * self._language_boost(lang) * FUZZY_WEIGHT
                 leaves += [Leaf(part=part, lang=lang, terms=(t,), boost=boost, slot=index)
                            for t in ranked[:MAX_FUZZY_EXPANSIONS]]
@@ -131,19 +136,20 @@ class QueryBuilder:
         """The most frequent title/heading words one edit away from an unknown word (else two, for words
         of `LONG_WORD` letters or more: two edits turn most short words into other words)."""
         word = word.lower()
-        cached = self._corrections_cache.get(word)
+        corrections = self.snapshot.corrections
+        cached = corrections.get(word)
         if cached is None:
             cached = self._find_corrections(word)[:limit]
-            self._corrections_cache[word] = cached  # people repeat the same typos: cached per index generation
+            corrections[word] = cached  # people repeat the same typos: cached per index generation
         return cached
 
     def _find_corrections(self, word: str) -> list[str]:
-        if word.isdigit() or self.reader.doc_frequency("vocab", word):
+        if word.isdigit() or self._frequency("vocab", word):
             return []
         for maxdist in (1, 2) if len(word) >= LONG_WORD else (1,):
             candidates = {c for c in self.reader.terms_within("vocab", word, maxdist, prefix=1) if c != word}
             if candidates:
-                return sorted(candidates, key=lambda c: (-self.reader.doc_frequency("vocab", c), c))
+                return sorted(candidates, key=lambda c: (-self._frequency("vocab", c), c))
         return []
 
 

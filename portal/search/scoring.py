@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from whoosh.query import Phrase
 
+from portal.search.memo import Lru
 from portal.search.schema import field_name, length_column
 
 K1 = 1.2
@@ -32,6 +33,13 @@ MAX_CACHED_POSTINGS = 2_000_000  # about 24 MB of impact arrays per process
 # A term in thousands of articles ("arduino", "account") adds little to any score (its idf is low):
 # only its best `SCORED_POSTINGS` impacts are added up. It still counts fully for matching and coverage.
 SCORED_POSTINGS = 1500
+# What a generation remembers of earlier searches, each bounded (least recently used first out), some 20 MB per
+# process when full (measured on the shared corpus): whole results (a live search repeats the same prefixes and
+# popular questions; ~2 KB each), result entries with their snippets (~1.5 KB each) and the document frequency of
+# each (field, term) asked about.
+CACHED_RESULTS = 2048
+CACHED_HITS = 10_000
+CACHED_FREQUENCIES = 50_000
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,9 @@ class Snapshot:
         self._cached_postings = 0
         self._best: dict[tuple, Impacts] = {}
         self.corrections: dict[str, list[str]] = {}
+        self.results: Lru = Lru(CACHED_RESULTS)
+        self.hits: Lru = Lru(CACHED_HITS)
+        self._frequencies: Lru[int] = Lru(CACHED_FREQUENCIES)
         self.dense = None  # this generation's `embeddings.DenseIndex`, built on its first search
         self.dense_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -82,6 +93,15 @@ class Snapshot:
             values = list(reader.column_reader(name))
             self._columns[name] = values
         return values
+
+    def doc_frequency(self, reader, field: str, term: str) -> int:
+        """How many documents of this generation have `term` in `field` (Whoosh reads it from disk each time)."""
+        key = (field, term)
+        found = self._frequencies.get(key)
+        if found is None:
+            found = reader.doc_frequency(field, term)
+            self._frequencies.put(key, found)
+        return found
 
     def _stats(self, reader, part: str, lang: str) -> tuple[int, float]:
         """(number of articles in `lang`, their average length of `part`)."""

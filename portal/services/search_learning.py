@@ -38,7 +38,7 @@ import weakref
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Engine, Select, String, and_, bindparam, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
@@ -108,6 +108,17 @@ def boost_for(people: int, answered: int, unhelpful: int) -> float:
 
 
 def _compute(session: Session, normalized: str, now: datetime) -> dict[str, float]:
+    rows = session.execute(_EVIDENCE, {"normalized": normalized, "since": now - WINDOW, "until": now,
+                                       "min_people": MIN_PEOPLE})
+    boosts = {path: boost_for(int(people), int(answered_n), int(unhelpful_n))
+              for path, people, answered_n, unhelpful_n in rows}
+    return {path: boost for path, boost in boosts.items() if boost > 0}
+
+
+def _evidence() -> Select:
+    """Per article opened after searching `:normalized` between `:since` and `:until`: the distinct people, how
+    many it answered and how many found it unhelpful (articles with at least `:min_people` people). Built once:
+    a query nobody asked before misses the cache, and building this statement took longer than running it."""
     # The voter key of `kb.vote` ("user:<id>" or "visitor:<id>"), so the vote join uses its unique index.
     voter = case((SearchLog.user_id.is_not(None), literal("user:").concat(cast(SearchLog.user_id, String))),
                  else_=literal("visitor:").concat(SearchLog.visitor_id))
@@ -121,8 +132,8 @@ def _compute(session: Session, normalized: str, now: datetime) -> dict[str, floa
         .outerjoin(Deflection, and_(Deflection.user_id == SearchLog.user_id,
                                     Deflection.article_path == SearchLog.opened_path,
                                     Deflection.created_at >= SearchLog.created_at))
-        .where(SearchLog.normalized_query == normalized,
-               SearchLog.created_at >= now - WINDOW, SearchLog.created_at <= now,
+        .where(SearchLog.normalized_query == bindparam("normalized"),
+               SearchLog.created_at >= bindparam("since"), SearchLog.created_at <= bindparam("until"),
                SearchLog.opened_path.is_not(None),
                or_(SearchLog.user_id.is_not(None), and_(SearchLog.visitor_id.is_not(None), SearchLog.visitor_id != "")))
         # One row per person and article: a user's rows carry no visitor id, a visitor's no user id.
@@ -130,10 +141,8 @@ def _compute(session: Session, normalized: str, now: datetime) -> dict[str, floa
         .subquery()
     )
     only_unhelpful = case((and_(per_person.c.unhelpful == 1, per_person.c.answered == 0), 1), else_=0)
-    rows = session.execute(
-        select(per_person.c.path, func.count(), func.sum(per_person.c.answered), func.sum(only_unhelpful))
-        .group_by(per_person.c.path).having(func.count() >= MIN_PEOPLE)
-    )
-    boosts = {path: boost_for(int(people), int(answered_n), int(unhelpful_n))
-              for path, people, answered_n, unhelpful_n in rows}
-    return {path: boost for path, boost in boosts.items() if boost > 0}
+    return (select(per_person.c.path, func.count(), func.sum(per_person.c.answered), func.sum(only_unhelpful))
+            .group_by(per_person.c.path).having(func.count() >= bindparam("min_people")))
+
+
+_EVIDENCE = _evidence()

@@ -80,10 +80,9 @@ def search() -> Response:
     elif section:
         results = _section_listing(section, page)
     if results is not None and query and page == 1:
-        entry = kb.log_search(db_session(), query=query, lang=_lang(), result_count=results.total, actor=_actor(),
-                              visitor_id=visitor_id(), now=utcnow())
+        search_id = kb.log_search(db_session(), query=query, lang=_lang(), result_count=results.total,
+                                  actor=_actor(), visitor_id=visitor_id(), now=utcnow())
         db_session().commit()
-        search_id = entry.id
     context = {"query": query, "results": results, "error": error, "search_id": search_id, "only_lang": only_lang,
                "section": section, "languages": SUPPORTED_LANGUAGES}
     if is_htmx():

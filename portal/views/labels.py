@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import get_locale, gettext
 
 from portal.errors import N_
+from portal.extensions import request_translations
 
 # The knowledge base's folders are identifiers; readers see these names. Unknown folders are prettified.
 SECTION_LABELS = {
@@ -25,14 +26,14 @@ def section_label(section: str | None) -> str:
         return ""
     last = section.rstrip("/").split("/")[-1]
     if last in SECTION_LABELS:
-        return gettext(SECTION_LABELS[last])
+        return request_translations().ugettext(SECTION_LABELS[last])  # once per result listed: the quick way
     return last.replace("-", " ").replace("_", " ").capitalize()
 
 
 def language_label(lang: str | None) -> str:
     """`en` → "English" / "Inglés"; an unknown code is shown as it is, in capitals."""
     if lang in LANGUAGE_LABELS:
-        return gettext(LANGUAGE_LABELS[lang])
+        return request_translations().ugettext(LANGUAGE_LABELS[lang])
     return (lang or "").upper()
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from portal.articles import AGENT_STATUSES
 from portal.search import MAX_QUERY_CHARS, KbIndex, QueryTooLong
+from portal.search.snippets import TermMatcher, snippet_html
 
 FIXTURE_KB = Path(__file__).resolve().parents[2] / "tests" / "data" / "kb"
 
@@ -261,3 +262,13 @@ def test_the_web_check_notices_new_folders_deleted_folders_and_edits_in_place(in
     with (kb_dir / "en/new/deeper/faq.md").open("a", encoding="utf-8") as handle:
         handle.write("Also bicycles.\n")  # edited in place: the folder does not change
     assert index.refresh(interval=0, full_scan_every=0).updated == ["en/new/deeper/faq.md"]
+
+
+def test_snippets_highlight_each_matched_word_once_whatever_its_case_accents_or_dots():
+    matcher = TermMatcher(lambda word: [word.lower()])
+    text = "Sign in at login.gov, then open the gov portal. Gov.uk is different."
+    assert snippet_html(text, {"login.gov", "gov"}, matcher) == (
+        'Sign in at <b class="match">login.gov</b>, then open the <b class="match">gov</b> portal. '
+        "Gov.uk is different.")
+    assert snippet_html("ÉCOLE and école", {"ecole"}, TermMatcher(lambda word: [word.lower()
+                        .replace("é", "e")])) == '<b class="match">ÉCOLE</b> and <b class="match">école</b>'

@@ -40,10 +40,10 @@ def searched(db, query: str, *, opened: str | None, at: datetime = NOW - timedel
     """One person searches `query`, opens `opened` from the results, then maybe votes or says it answered them.
     Returns the visitor id used (pass it again for the same visitor)."""
     visitor = None if user is not None else (f"visitor-{next(_visitors)}" if visitor == "new" else visitor)
-    log = kb.log_search(db, query=query, lang="en", result_count=3, actor=user, visitor_id=visitor, now=at)
+    search_id = kb.log_search(db, query=query, lang="en", result_count=3, actor=user, visitor_id=visitor, now=at)
     if opened is not None:
         article = SimpleNamespace(path=opened, lang="en")
-        kb.record_view(db, article=article, actor=user, visitor_id=visitor, search_id=log.id,
+        kb.record_view(db, article=article, actor=user, visitor_id=visitor, search_id=search_id,
                        now=at + timedelta(seconds=20))
         if helpful is not None:
             kb.vote(db, article=article, helpful=helpful, comment=None, actor=user, visitor_id=visitor,

@@ -69,6 +69,18 @@ def test_internal_articles_are_for_agents_only(kb_client, kb_app, alice, agnes):
     assert "Refund policy for agents" in agent.get("/kb/search?q=refund+supervisor").text
 
 
+def test_what_an_agent_searched_first_is_never_shown_to_customers(kb_client, kb_app, alice, agnes):
+    live = {"HX-Request": "true", "Accept-Language": "en"}
+    agent = kb_app.test_client()
+    login(agent, agnes)
+    assert "Refund policy for agents" in agent.get("/kb/search?q=refund+supervisor", headers=live).text
+    assert "loyalty programme starts" not in agent.get("/kb/search?q=loyalty+programme", headers=live).text
+    assert "Refund policy" not in kb_client.get("/kb/search?q=refund+supervisor", headers=live).text
+    login(kb_client, alice)
+    assert "Refund policy" not in kb_client.get("/kb/search?q=refund+supervisor", headers=live).text
+    assert "loyalty programme starts" not in kb_client.get("/kb/search?q=loyalty+programme", headers=live).text
+
+
 def test_drafts_archived_and_unsafe_paths_are_not_found(kb_client, agnes):
     login(kb_client, agnes)
     for path in ("/kb/en/account/upcoming-loyalty-programme", "/kb/en/billing/old-pricing", "/kb/../app",
@@ -148,6 +160,14 @@ def test_typing_a_query_records_one_search_not_one_per_keystroke(kb_client, db):
         kb_client.get(f"/kb/search?q={partial}", headers={"HX-Request": "true"})
     kb_client.get("/kb/search?q=invoice", headers={"HX-Request": "true"})
     assert [log.query for log in db.scalars(select(SearchLog).order_by(SearchLog.id))] == ["password", "invoice"]
+
+
+def test_a_signed_in_customer_typing_a_query_records_one_search_of_theirs(kb_client, db, alice):
+    login(kb_client, alice)
+    for partial in ("inv", "invoice", "invoice pay"):
+        kb_client.get("/kb/search", query_string={"q": partial}, headers={"HX-Request": "true"})
+    log = db.scalars(select(SearchLog)).one()
+    assert (log.query, log.user_id, log.visitor_id) == ("invoice pay", alice.id, None)
 
 
 def test_a_new_article_file_is_found_without_a_restart(kb_client, kb_dir):
