@@ -12,33 +12,7 @@ import pytest
 from portal.articles import AGENT_STATUSES
 from portal.search import MAX_QUERY_CHARS, KbIndex, QueryTooLong
 from portal.search.snippets import TermMatcher, snippet_html
-
-FIXTURE_KB = Path(__file__).resolve().parents[2] / "tests" / "data" / "kb"
-
-
-@pytest.fixture
-def kb_dir(tmp_path) -> Path:
-    target = tmp_path / "kb"
-    shutil.copytree(FIXTURE_KB, target)
-    return target
-
-
-@pytest.fixture
-def index(kb_dir, tmp_path):
-    kb_index = KbIndex(tmp_path / "index", kb_dir, "en")
-    kb_index.ensure()
-    yield kb_index
-    kb_index.close()
-
-
-def paths(results) -> list[str]:
-    return [hit.path for hit in results.hits]
-
-
-def write(kb_dir: Path, path: str, text: str) -> None:
-    file = kb_dir / path
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(text, encoding="utf-8")
+from tests.kb_fixtures import FIXTURE_KB, paths, write  # noqa: F401
 
 
 def test_finds_by_english_stem(index):

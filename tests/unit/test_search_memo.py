@@ -4,9 +4,6 @@ any process), and never what another role, language or filter was shown."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,35 +11,12 @@ from portal.articles import AGENT_STATUSES, PUBLIC_STATUSES
 from portal.search import KbIndex
 from portal.search.embeddings import Embedder
 from portal.search.memo import Lru
+from tests.kb_fixtures import FIXTURE_KB, paths, write  # noqa: F401
 
-FIXTURE_KB = Path(__file__).resolve().parents[2] / "tests" / "data" / "kb"
 INTERNAL = "en/account/refund-policy-for-agents.md"
 DRAFT = "en/account/upcoming-loyalty-programme.md"
 
 
-@pytest.fixture
-def kb_dir(tmp_path) -> Path:
-    target = tmp_path / "kb"
-    shutil.copytree(FIXTURE_KB, target)
-    return target
-
-
-@pytest.fixture
-def index(kb_dir, tmp_path):
-    kb_index = KbIndex(tmp_path / "index", kb_dir, "en")
-    kb_index.ensure()
-    yield kb_index
-    kb_index.close()
-
-
-def paths(results) -> list[str]:
-    return [hit.path for hit in results.hits]
-
-
-def write(kb_dir: Path, path: str, text: str) -> None:
-    file = kb_dir / path
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(text, encoding="utf-8")
 
 
 def test_a_repeated_search_shows_exactly_what_a_search_from_scratch_shows(index, tmp_path, kb_dir):
