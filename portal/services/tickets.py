@@ -344,19 +344,31 @@ def agent_reply(
 ) -> Message:
     """An agent answers the customer (public) or leaves a note for colleagues (private), optionally moving
     the ticket ("submit as" open, pending, on hold or solved) in the same step. Only public replies are
-    e-mailed to the customer."""
+    e-mailed to the customer.
+
+    A public answer to a New ticket is work started, as in the help desks agents know: the ticket opens (unless
+    the agent chose another status) and, when nobody has it, the replying agent takes it, so it leaves the
+    Unassigned queue. A guided group's ticket is not taken this way (its tickets are handed out in order)."""
     if not actor.is_agent:
         raise NotFound(N_("We could not find that ticket."))
     check_version(ticket, expected_version)
     body = check_body(body)
     action = _submit_action(submit_as) if submit_as else None
-    if action is not None:
+    answering_new = public and Status(ticket.status) is Status.NEW
+    take_first = answering_new and ticket.assignee_id is None and _may_take(ticket, actor)
+    if action is None and answering_new:
+        action = Action.SET_OPEN
+    if action is not None and not take_first:
         _require_possible(ticket, action, role_of(actor), actor)
-    elif Status(ticket.status) is Status.CLOSED:
+    elif action is None and Status(ticket.status) is Status.CLOSED:
         raise InvalidTransition(N_("This ticket is closed: nothing can change it; create a follow-up instead."),
                                 status=ticket.status, action="reply", allowed=[Action.FOLLOW_UP.value])
     stored = _save_uploads(store, uploads, now=now)
     try:
+        if take_first:  # New -> Open with the replying agent as assignee, then the status they chose
+            change_status(session, ticket, Action.TAKE, actor=actor, role=role_of(actor), now=now)
+            if action is Action.SET_OPEN:
+                action = None
         if action is not None:
             change_status(session, ticket, action, actor=actor, role=role_of(actor), now=now)
         message = add_message(session, ticket, body=body, author=actor, public=public, now=now,
@@ -367,6 +379,14 @@ def agent_reply(
     if public:
         notifications.public_reply_added(session, ticket, message, now=now)
     return message
+
+
+def _may_take(ticket: Ticket, actor: User) -> bool:
+    try:
+        assignment_rules.check_assign(ticket, actor, actor=actor)
+    except NotAllowed:
+        return False
+    return True
 
 
 def add_note(session: Session, ticket: Ticket, *, body: str, actor: User, now: datetime, **kwargs: object) -> Message:

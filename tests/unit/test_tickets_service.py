@@ -191,6 +191,30 @@ def test_customer_reply_moves_the_ticket_back_to_the_agents(db, alice, agnes):
     assert ticket.status == "open" and ticket.updated_at == later(3)
 
 
+def test_a_public_answer_to_a_new_ticket_opens_it_and_gives_it_to_the_agent(db, alice, agnes):
+    ticket = file(db, alice)
+    tickets.agent_reply(db, ticket, body="Which router do you have?", actor=agnes, now=later(2))
+    assert ticket.status == "open" and ticket.assignee_id == agnes.id and ticket.first_response_at == later(2)
+    assert {"assigned", "status_changed"} <= {e.kind for e in ticket.events}
+
+
+def test_a_new_ticket_someone_else_has_opens_but_stays_theirs(db, make, alice, agnes):
+    diego = make.user(email="diego@example.com", name="Diego Agent", role="agent")
+    ticket = file(db, alice)
+    ticket.assignee_id = diego.id
+    tickets.agent_reply(db, ticket, body="Diego is on it", actor=agnes, now=later(2))
+    assert ticket.status == "open" and ticket.assignee_id == diego.id
+
+
+def test_a_chosen_status_wins_and_a_note_changes_nothing(db, alice, agnes):
+    noted = file(db, alice)
+    tickets.add_note(db, noted, body="Looks like the outage", actor=agnes, now=later(1))
+    assert noted.status == "new" and noted.assignee_id is None
+    solved = file(db, alice, subject="Second one")
+    tickets.agent_reply(db, solved, body="Restart it", submit_as="solved", actor=agnes, now=later(2))
+    assert solved.status == "solved" and solved.assignee_id == agnes.id  # taken first, so it can be solved
+
+
 def test_thanks_on_a_solved_ticket_keeps_it_solved_and_a_question_reopens_it(db, alice, agnes):
     ticket = file(db, alice)
     tickets.take(db, ticket, actor=agnes, now=later(1))
