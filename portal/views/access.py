@@ -11,14 +11,17 @@ from flask_login import current_user, login_required
 __all__ = ["admin_required", "agent_required", "login_required"]
 
 
-def _role_required(check: Callable[[object], bool]):
+def _role_required(check: Callable[[object], bool], area: str):
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
             if not check(current_user):
-                # 404, not 403: a customer learns nothing about what exists behind agent URLs.
-                abort(404)
+                # 403 naming the area, before the view runs: every URL under it answers the same, whether the
+                # ticket or rule it names exists or not, so nothing is learned about what is behind it, and the
+                # person is told why (they are signed in with an account that lacks the role) instead of a 404
+                # that reads like a broken link.
+                abort(403, description=area)
             return view(*args, **kwargs)
 
         return wrapped
@@ -26,5 +29,5 @@ def _role_required(check: Callable[[object], bool]):
     return decorator
 
 
-agent_required = _role_required(lambda user: user.is_agent)
-admin_required = _role_required(lambda user: user.is_admin)
+agent_required = _role_required(lambda user: user.is_agent, "agent")
+admin_required = _role_required(lambda user: user.is_admin, "admin")

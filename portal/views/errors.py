@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext
+from flask_login import current_user
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -42,6 +43,15 @@ EXPLANATIONS = {
 }
 
 
+# A signed-in person opened a part of the portal their account has no role for (views.access).
+STAFF_AREAS = {
+    "agent": _l("This part of Mesa is for the support team. You are signed in as %(email)s, which is not an "
+                "agent's account."),
+    "admin": _l("This part of Mesa is for administrators. You are signed in as %(email)s, which is not an "
+                "administrator's account."),
+}
+
+
 def translate_domain_message(exc: DomainError) -> str | None:
     """A service's message id in the user's language, its %(placeholders)s filled from the error's details."""
     if not exc.message:
@@ -57,13 +67,21 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str | None = None, code: str | None = None):
+def error_response(status: int, message: str | None = None, code: str | None = None, *, area: str | None = None):
     title = str(TITLES.get(status, TITLES[500]))
     text = message or str(EXPLANATIONS.get(status, EXPLANATIONS[500]))
     if wants_json():
         return jsonify(error={"code": code or title.lower().replace(" ", "_"), "message": text}), status
     template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
-    return render_template(template, status=status, title=title, message=text), status
+    return render_template(template, status=status, title=title, message=text, staff_area=area), status
+
+
+def _staff_only(exc: HTTPException):
+    """The 403 of views.access, or None for any other error."""
+    if exc.code != 403 or exc.description not in STAFF_AREAS or not current_user.is_authenticated:
+        return None
+    message = str(STAFF_AREAS[exc.description] % {"email": current_user.email})
+    return error_response(403, message, area=exc.description)
 
 
 def limit_mb() -> int:
@@ -103,6 +121,8 @@ def init_app(app: Flask) -> None:
         code = exc.code or 500
         if code == 413:
             answer = error_response(413, str(_l("Requests are limited to %(mb)s MB.", mb=limit_mb())))
+        elif (staff_only := _staff_only(exc)) is not None:
+            answer = staff_only
         else:
             answer = error_response(code)
         return with_exception_headers(answer, exc)

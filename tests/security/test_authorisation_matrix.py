@@ -25,15 +25,14 @@ _signed_link = {**_requester_only, "anonymous": ALLOWED}
 
 # First match wins. A rule is matched as Werkzeug writes it (`/tickets/<ref>/replies`).
 POLICIES: list[tuple[str, dict[str, str]]] = [
-    # Rules: agents know the admin area exists; the rules services refuse them by name (403, "Not allowed").
-    (r"^/admin/rules(/|$)", {"anonymous": LOGIN, "alice": NOT_FOUND, "bob": NOT_FOUND, "agent": FORBIDDEN,
-                             "admin": ALLOWED}),
-    (r"^/admin(/|$)", {"anonymous": LOGIN, "alice": NOT_FOUND, "bob": NOT_FOUND, "agent": NOT_FOUND,
+    # A signed-in account without the role is told so (403 naming the area, views.access), the same answer for
+    # every address under it, whether what it names exists or not; the rules services refuse agents by name.
+    (r"^/admin(/|$)", {"anonymous": LOGIN, "alice": FORBIDDEN, "bob": FORBIDDEN, "agent": FORBIDDEN,
                        "admin": ALLOWED}),
     # Which sections need a second reviewer is an admin's decision, though the form sits on the agents' page.
-    (r"^/agent/knowledge/sections$", {"anonymous": LOGIN, "alice": NOT_FOUND, "bob": NOT_FOUND, "agent": NOT_FOUND,
-                                      "admin": ALLOWED}),
-    (r"^/agent(/|$)", {"anonymous": LOGIN, "alice": NOT_FOUND, "bob": NOT_FOUND, "agent": ALLOWED,
+    (r"^/agent/knowledge/sections$", {"anonymous": LOGIN, "alice": FORBIDDEN, "bob": FORBIDDEN,
+                                      "agent": FORBIDDEN, "admin": ALLOWED}),
+    (r"^/agent(/|$)", {"anonymous": LOGIN, "alice": FORBIDDEN, "bob": FORBIDDEN, "agent": ALLOWED,
                        "admin": ALLOWED}),
     (r"^/api/v1/kb/", _everyone),
     (r"^/api/v1/openapi\.json$", _everyone),

@@ -69,8 +69,8 @@ def test_agents_are_refused_customers_see_nothing_and_visitors_log_in(client, db
     assert client.get("/admin/rules/row?actions.0.type=set_group").status_code == 403
     client.post("/logout")
     login(client, alice)
-    assert client.get("/admin/rules").status_code == 404
-    assert client.post(f"/admin/rules/{rule.id}/delete").status_code == 404
+    assert client.get("/admin/rules").status_code == 403
+    assert client.post(f"/admin/rules/{rule.id}/delete").status_code == 403
     client.post("/logout")
     visitor = client.get("/admin/rules")
     assert visitor.status_code == 302 and "/login" in visitor.headers["Location"]

@@ -105,10 +105,10 @@ ALL_URLS = [("get", p) for p in PAGES] + [
 
 
 @pytest.mark.parametrize("method,path", ALL_URLS)
-def test_customers_and_agents_get_404(client, alice, agnes, method, path):
+def test_customers_and_agents_get_403(client, alice, agnes, method, path):
     for person in (alice, agnes):
         login(client, person)
-        assert getattr(client, method)(path).status_code == 404
+        assert getattr(client, method)(path).status_code == 403
         client.post("/logout")
 
 

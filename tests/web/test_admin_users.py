@@ -25,12 +25,12 @@ def test_admin_area_exists_behind_admin_index(app):
 
 
 @pytest.mark.parametrize("who", ["alice", "agnes"])
-def test_customers_and_agents_get_404_everywhere_in_admin(request, app, client, admin_user, who):
+def test_customers_and_agents_get_403_everywhere_in_admin(request, app, client, admin_user, who):
     login(client, request.getfixturevalue(who))
     for path, methods in admin_routes(app):
         for method in methods:
             answer = client.open(path, method=method, data={"role": "admin", "name": "x", "email": "x@example.com"})
-            assert answer.status_code == 404, (method, path)
+            assert answer.status_code == 403, (method, path)
     assert 'href="/admin/"' not in client.get("/").text
 
 
@@ -85,7 +85,7 @@ def test_admin_creates_an_agent_who_can_log_in(app, client, admin_user):
     answer = agent.post("/login", data={"email": "diego@example.com", "password": "diegos first password"})
     assert answer.status_code == 303
     assert '<html lang="es"' in agent.get("/").text  # the language the admin chose
-    assert agent.get("/admin/").status_code == 404
+    assert agent.get("/admin/").status_code == 403
 
 
 def test_admin_form_errors_keep_what_was_typed(client, admin_user, alice):
@@ -151,7 +151,7 @@ def test_admin_changes_a_role(app, client, admin_user, alice):
     assert "Alice Customer is now Agent." in client.get("/admin/users").text
     alices = app.test_client()
     login(alices, alice)
-    assert alices.get("/admin/").status_code == 404
+    assert alices.get("/admin/").status_code == 403
     client.post(f"/admin/users/{alice.id}/role", data={"role": "admin"})
     assert alices.get("/admin/").status_code == 302  # a new role ends her sessions: she logs in again
     login(alices, alice)

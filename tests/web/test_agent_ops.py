@@ -101,10 +101,10 @@ def test_next_ticket_and_availability(client, db, make, agnes):
     ("post", "/agent/next"), ("post", "/agent/availability"), ("get", "/agent/operations"),
     ("post", "/agent/tickets/{ref}/custom-status"),
 ])
-def test_customers_get_404(client, make, alice, method, path):
+def test_customers_get_403(client, make, alice, method, path):
     ticket = make.ticket(requester=alice)
     login(client, alice)
-    assert getattr(client, method)(path.format(ref=ticket.ref)).status_code == 404
+    assert getattr(client, method)(path.format(ref=ticket.ref)).status_code == 403
 
 
 def test_in_guided_groups_the_take_button_is_refused(client, db, make, agnes):

@@ -23,7 +23,7 @@ def refs_on(page_text: str) -> list[str]:
     return re.findall(r'<tr id="ticket-([A-Z0-9-]+)"', page_text)
 
 
-def test_customers_get_404_and_visitors_are_sent_to_log_in(client, make, alice):
+def test_customers_get_403_and_visitors_are_sent_to_log_in(client, make, alice):
     ticket = make.ticket(requester=alice)
     urls = ["/agent", "/agent/counts", f"/agent/tickets/{ticket.ref}", "/agent/notifications", "/agent/preferences",
             "/agent/canned", "/agent/canned/new"]
@@ -36,9 +36,9 @@ def test_customers_get_404_and_visitors_are_sent_to_log_in(client, make, alice):
         assert client.post(url).status_code == 302, url
     login(client, alice)
     for url in urls:
-        assert client.get(url).status_code == 404, url
+        assert client.get(url).status_code == 403, url
     for url in posts:
-        assert client.post(url, data={"body": "x", "version": "1"}).status_code == 404, url
+        assert client.post(url, data={"body": "x", "version": "1"}).status_code == 403, url
 
 
 def test_views_show_the_right_tickets_with_counts(client, db, make, alice, agnes, diego):

@@ -86,8 +86,8 @@ def test_only_solved_or_closed_tickets_and_only_agents(kb_client, make, db, alic
     solved = _solved_ticket(make, db, requester=alice, agent=agnes)
     kb_client.post("/logout")
     login(kb_client, alice)
-    assert kb_client.post(f"/agent/tickets/{solved.ref}/article").status_code == 404
-    assert kb_client.get("/agent/drafts").status_code == 404
+    assert kb_client.post(f"/agent/tickets/{solved.ref}/article").status_code == 403
+    assert kb_client.get("/agent/drafts").status_code == 403
     assert db.scalars(select(ArticleDraft)).all() == []
 
 

@@ -73,4 +73,4 @@ def test_write_an_article_from_a_gap_opens_a_prefilled_draft(client, db, agnes):
 
 def test_customers_do_not_see_the_report(client, alice):
     login(client, alice)
-    assert client.get("/agent/knowledge").status_code == 404
+    assert client.get("/agent/knowledge").status_code == 403

@@ -89,10 +89,10 @@ def test_the_same_form_sent_twice_files_one_ticket(client, db, agnes, alice):
 
 
 @pytest.mark.parametrize("url", ["/agent/tickets/new", "/agent/customers?q=ali"])
-def test_customers_get_404(client, alice, url):
+def test_customers_get_403(client, alice, url):
     login(client, alice)
-    assert client.get(url).status_code == 404
-    assert client.post("/agent/tickets/new", data=_form(customer=str(alice.id))).status_code == 404
+    assert client.get(url).status_code == 403
+    assert client.post("/agent/tickets/new", data=_form(customer=str(alice.id))).status_code == 403
 
 
 def test_the_customer_search_answers_htmx_with_the_matches(client, agnes, alice, bob, make):

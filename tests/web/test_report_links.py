@@ -296,5 +296,5 @@ def test_the_lists_work_without_javascript_and_as_htmx_fragments(client, week, a
 def test_customers_cannot_open_the_lists(client, week, make):
     customer = make.user(email="carla@example.com")
     login(client, customer)
-    assert client.get("/agent?view=all&created_from=2026-11-16&created_to=2026-11-20").status_code == 404
-    assert client.get(f"/agent/reports?{WEEK}").status_code == 404
+    assert client.get("/agent?view=all&created_from=2026-11-16&created_to=2026-11-20").status_code == 403
+    assert client.get(f"/agent/reports?{WEEK}").status_code == 403

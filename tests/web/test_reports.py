@@ -44,12 +44,12 @@ def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.text)))
 
 
-def test_customers_get_404_and_visitors_log_in(client, alice):
+def test_customers_get_403_and_visitors_log_in(client, alice):
     response = client.get("/agent/reports")
     assert response.status_code == 302 and "/login" in response.location
     login(client, alice)
-    assert client.get("/agent/reports").status_code == 404
-    assert client.get("/agent/reports?format=csv&figure=backlog").status_code == 404
+    assert client.get("/agent/reports").status_code == 403
+    assert client.get("/agent/reports?format=csv&figure=backlog").status_code == 403
 
 
 def test_the_page_shows_charts_tables_and_exports(client, desk, admin_user):

@@ -351,7 +351,7 @@ def test_only_admins_reach_the_setting(client, db, make, role):
     db.add(group)
     db.commit()
     login(client, make.user(role=role))
-    assert client.post("/admin/groups/default", data={"default_group": str(group.id)}).status_code == 404
+    assert client.post("/admin/groups/default", data={"default_group": str(group.id)}).status_code == 403
     db.refresh(group)
     assert not group.is_default
 
