@@ -43,10 +43,14 @@ def _template_helpers(app: Flask) -> None:
 
     from portal.extensions import babel
     from portal.views.labels import language_label, rule_event_text, section_label
+    from portal.views.when import ago, time_tag, when
 
     app.add_template_filter(section_label)
     app.add_template_filter(language_label)
     app.add_template_global(rule_event_text)
+    app.add_template_filter(when)
+    app.add_template_filter(ago)
+    app.add_template_global(time_tag)
     # Day, month and minutes: seconds and AM/PM only clutter a conversation.
     babel.date_formats["datetime.medium"] = "d MMM y, HH:mm"
 

@@ -25,6 +25,7 @@ from portal.views.access import agent_required
 from portal.views.csv_export import csv_response
 from portal.views.errors import translate_domain_message
 from portal.views.htmx import is_htmx, vary_on_htmx
+from portal.views.when import csv_time
 
 bp = Blueprint("reports", __name__, url_prefix="/agent/reports")
 
@@ -90,7 +91,7 @@ def _csv_value(value: object, kind: str) -> object:
     if kind == "percent":
         return Decimal(f"{value * 100:.1f}")
     if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="minutes")
+        return csv_time(value)  # the portal's time zone, as on the page
     if isinstance(value, date):
         return value.isoformat()
     if kind == "label":
