@@ -44,6 +44,14 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// The queue's "select all" box ticks or clears every row on the page.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest && event.target.closest("input[data-select-all]");
+  if (!all) return;
+  const table = all.closest("table");
+  if (table) table.querySelectorAll('tbody input[type="checkbox"][name="refs"]').forEach((box) => { box.checked = all.checked; });
+});
+
 // Queue keys: j / k move between rows, x selects, Enter opens (not while typing in a field).
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
