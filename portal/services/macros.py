@@ -24,8 +24,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.errors import N_, DomainError, Invalid, NotAllowed, NotFound
-from portal.models import Category, Group, Macro, Ticket, User
-from portal.services import agent_desk, assignment, tickets
+from portal.models import Category, Group, Macro, Message, Ticket, User
+from portal.services import agent_desk, assignment, notifications, tickets
 from portal.services.rules import actions as rule_actions
 from portal.services.rules.catalog import AUTO_ASSIGN
 from portal.services.rules.placeholders import fill, ticket_values
@@ -111,12 +111,14 @@ def delete(session: Session, macro: Macro, *, actor: User) -> None:
 # ---- What it would do -----------------------------------------------------------------------------------------
 
 
-def reply_for(macro: Macro, ticket: Ticket, agent: User | None) -> str:
-    """The reply in the ticket's language (Spanish when the macro has it, else English), placeholders filled."""
+def reply_for(macro: Macro, ticket: Ticket, agent: User | None, *, url: str = "", rule_name: str = "") -> str:
+    """The reply in the ticket's language (Spanish when the macro has it, else English), placeholders filled.
+    Applied by a rule (`agent` None), `{{ agent.name }}` is empty and `{{ rule.name }}` names the rule."""
     body = macro.body_es if ticket.language == "es" and macro.body_es.strip() else macro.body_en
     if not body.strip() and macro.body_es.strip():
         body = macro.body_es
-    values = {**ticket_values(ticket, url=""), "agent.name": agent.name if agent is not None else ""}
+    values = {**ticket_values(ticket, url=url, rule_name=rule_name),
+              "agent.name": agent.name if agent is not None else ""}
     return fill(body, values).strip()
 
 
@@ -224,3 +226,35 @@ def _assignee(session: Session, ticket: Ticket, value: object) -> User:
             raise Invalid(N_("Would assign nobody: no agent of the group is free."))
         return agent
     return _row(session, User, value)
+
+
+# ---- Applied by a rule ----------------------------------------------------------------------------------------
+
+
+class Unusable(Exception):
+    """A rule names a macro that was deleted or made personal since the rule was saved: the rule cannot do what
+    its admin meant, so the engine switches it off with this reason."""
+
+    def __init__(self, macro_id: object, *, personal: bool) -> None:
+        self.macro_id, self.personal = macro_id, personal
+        super().__init__(f"macro {macro_id} is {'personal' if personal else 'deleted'}")
+
+
+def get_for_rule(session: Session, macro_id: object) -> Macro:
+    """The shared macro a rule applies, read at each firing (an edit to the macro counts at once)."""
+    macro = session.get(Macro, macro_id) if isinstance(macro_id, int) else None
+    if macro is None or macro.owner_id is not None:
+        raise Unusable(macro_id, personal=macro is not None)
+    return macro
+
+
+def reply_by_rule(session: Session, ticket: Ticket, macro: Macro, *, url: str, rule_name: str,
+                  now: datetime) -> Message | None:
+    """A rule sends the macro's reply as the agent's bulk apply does: in public, e-mailed to the customer, but
+    from the support team rather than a person. A macro without a reply sends nothing."""
+    body = reply_for(macro, ticket, None, url=url, rule_name=rule_name)
+    if not body:
+        return None
+    message = tickets.add_message(session, ticket, body=body[:tickets.BODY_MAX], author=None, public=True, now=now)
+    notifications.public_reply_added(session, ticket, message, now=now)
+    return message

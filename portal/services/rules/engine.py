@@ -261,7 +261,7 @@ def _fire(session: Session, rule: LoadedRule, change: Change, disabled: set[int]
     savepoint = session.begin_nested()
     session.info[ACTING] = rule.id
     try:
-        for action in rule.actions:
+        for action in (step for action in rule.actions for step in acts.steps(session, action)):
             try:
                 said = acts.apply(acting, action)
             except acts.Skipped as why:
@@ -321,7 +321,7 @@ def _refuse_loops(session: Session, rules: tuple[LoadedRule, ...], change: Chang
         rule = by_id[rule_id]
         if rule_id in disabled or not _safe_matches(session, rule, facts, disabled, now):
             continue
-        for action in rule.actions:
+        for action in (step for action in rule.actions for step in acts.steps(session, action, strict=False)):
             name = acts.field_of(action)
             other = by_id.get(change.set_by.get(name)) if name else None
             if other is None or other.id == rule.id or not acts.wants(action, change.ticket):
@@ -401,4 +401,5 @@ def explain(session: Session, rule_or_data: Rule | dict, ticket: Ticket, *, acto
     all_checked = [Checked(c, holds(c, facts)) for c in data["conditions_all"]]
     any_checked = [Checked(c, holds(c, facts)) for c in data["conditions_any"]]
     matches = all(c.matched for c in all_checked) and (not any_checked or any(c.matched for c in any_checked))
-    return Explanation(all_checked, any_checked, matches, [acts.preview(session, a, ticket) for a in data["actions"]])
+    return Explanation(all_checked, any_checked, matches, [acts.preview(session, step, ticket) for a in data["actions"]
+                                                           for step in acts.steps(session, a, strict=False)])
