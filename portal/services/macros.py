@@ -6,9 +6,10 @@ side panel uses (agent_desk, tickets.set_status), so an agent can do with a macr
 (a guided group's ticket stays with "Next ticket", the status table holds, a closed ticket does not change).
 
 Shared macros (no owner) are seen by every agent and edited by admins; personal ones are seen and edited by
-their owner only. Canned responses were copied into macros by the migration that brought macros in (each one a
-macro with its texts, owner, status, priority and tags): the canned-response pages keep working on their own
-table meanwhile, so nothing that existed is lost.
+their owner only. Macros replaced canned responses: the migration that brought macros in copied each canned
+response into one (its texts, owner, status, priority and tags), a later one copied those made since, and the
+canned-response pages now lead to the macros. A macro with only a reply is what a canned response was: the
+composer inserts its text at once (`inserts_only`).
 
 The reply's placeholders (`{{ requester.name }}`, `{{ ticket.ref }}`, `{{ agent.name }}` ...) are replaced by
 plain text (services.rules.placeholders), never by a template engine."""
@@ -60,6 +61,13 @@ def get_usable(session: Session, macro_id: int | None, agent: User) -> Macro:
     return macro
 
 
+def copied_from_canned(session: Session, canned_id: int, agent: User) -> Macro | None:
+    """The macro a canned response was copied into (the old canned-response pages lead there), if the agent may
+    edit it."""
+    macro = session.scalar(select(Macro).where(Macro.canned_response_id == canned_id).order_by(Macro.id).limit(1))
+    return macro if macro is not None and agent.is_agent and can_edit(macro, agent) else None
+
+
 def can_edit(macro: Macro, agent: User) -> bool:
     """Shared macros are the admins'; a personal one is its owner's."""
     return agent.is_admin if macro.owner_id is None else macro.owner_id == agent.id
@@ -106,6 +114,12 @@ def delete(session: Session, macro: Macro, *, actor: User) -> None:
     if not can_edit(macro, actor):
         raise NotAllowed(N_("Only admins change the macros shared with every agent."))
     session.delete(macro)
+
+
+def inserts_only(macro: Macro) -> bool:
+    """A macro that changes nothing, only replies (a former canned response): choosing it puts its text in the
+    composer at once, with no preview to confirm."""
+    return not macro.actions
 
 
 # ---- What it would do -----------------------------------------------------------------------------------------
@@ -231,20 +245,13 @@ def _assignee(session: Session, ticket: Ticket, value: object) -> User:
 # ---- Applied by a rule ----------------------------------------------------------------------------------------
 
 
-class Unusable(Exception):
-    """A rule names a macro that was deleted or made personal since the rule was saved: the rule cannot do what
-    its admin meant, so the engine switches it off with this reason."""
-
-    def __init__(self, macro_id: object, *, personal: bool) -> None:
-        self.macro_id, self.personal = macro_id, personal
-        super().__init__(f"macro {macro_id} is {'personal' if personal else 'deleted'}")
-
-
 def get_for_rule(session: Session, macro_id: object) -> Macro:
-    """The shared macro a rule applies, read at each firing (an edit to the macro counts at once)."""
+    """The shared macro a rule applies, read at each firing (an edit to the macro counts at once); one deleted or
+    made personal since the rule was saved raises MacroUnusable."""
     macro = session.get(Macro, macro_id) if isinstance(macro_id, int) else None
     if macro is None or macro.owner_id is not None:
-        raise Unusable(macro_id, personal=macro is not None)
+        raise rule_actions.MacroUnusable(macro_id, personal=macro is not None,
+                                         title=macro.title if macro is not None else "")
     return macro
 
 

@@ -46,6 +46,15 @@ class Skipped(Exception):
     """The action does not apply to this ticket now; the rule carries on."""
 
 
+class MacroUnusable(Exception):
+    """The rule applies a macro deleted or made personal since the rule was saved: the rule cannot do what its
+    admin meant, so it fails and the engine switches it off, saying which macro."""
+
+    def __init__(self, macro_id: object, *, personal: bool, title: str = "") -> None:
+        self.macro_id, self.personal, self.title = macro_id, personal, title
+        super().__init__(f"macro {macro_id} is {'personal now' if personal else 'deleted'}")
+
+
 @dataclass(frozen=True)
 class Said:
     """A message id (the web layer translates it) and its values."""
@@ -340,7 +349,7 @@ _DO = {
 # One "apply a macro" stands for the macro's own actions (the rules' vocabulary, so each runs above as a rule's
 # would: system actor, skipped when it does not apply, counted by the loop check) and then its reply
 # ("macro_reply", an internal step no rule names). The macro is read when the rule fires: an edit counts at once,
-# and a macro deleted or made personal since raises macros.Unusable, which the engine turns into a disabled rule.
+# and a macro deleted or made personal since raises MacroUnusable, which the engine turns into a disabled rule.
 
 
 def steps(session: Session, action: dict, *, strict: bool = True) -> list[dict]:
@@ -352,7 +361,7 @@ def steps(session: Session, action: dict, *, strict: bool = True) -> list[dict]:
 
     try:
         macro = macros.get_for_rule(session, action["value"])
-    except macros.Unusable:
+    except MacroUnusable:
         if strict:
             raise
         return [{"type": "macro_reply", "value": action["value"]}]
@@ -373,7 +382,7 @@ def _macro_preview(session: Session, action: dict, ticket: Ticket) -> Said:
 
     try:
         macro = macros.get_for_rule(session, action["value"])
-    except macros.Unusable as gone:
+    except MacroUnusable as gone:
         return Said(N_("Would fail: the macro it applies is personal now; a rule can only apply shared macros.")
                     if gone.personal else N_("Would fail: the macro it applies no longer exists."))
     if ticket.status == "closed":
