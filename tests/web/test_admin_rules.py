@@ -97,6 +97,9 @@ def test_the_list_shows_rules_in_order_with_events_state_firings_and_the_engines
     db.commit()
 
     page = client.get("/admin/rules").text
+    banner = page[page.index('id="rules-switched-off"'):page.index("</div>", page.index('id="rules-switched-off"'))]
+    assert "1 rule was switched off because it failed:" in banner and "Loud one" in banner
+    page = page[page.index('class="rule-cards"'):]  # the list, below the banner
     assert page.index("Big client to Tier 2") < page.index("Loud one")
     assert "A ticket is created" in page and "The customer replies" in page and "The status changes" in page
     assert "Fired 2 times in the last 7 days" in page and "Fired 0 times in the last 7 days" in page

@@ -11,8 +11,8 @@ A stored rule is plain JSON:
 
 Value kinds (`Operator.kind`, `Param.kind`): "choice" (one of the item's `choices`), "group", "agent",
 "category", "webhook", "macro" (the id of an existing row; a macro must be shared), "text", "email", "domain",
-"words" (words separated by spaces or commas; a word ending in * matches any word it starts), "hours" (a whole number), "tags" (tag words), "field_key"
-(a custom field's key) and "none" (the operator takes no value).
+"words" (words separated by spaces or commas; a word ending in * matches any word it starts), "hours" (a whole
+number), "tags" (tag words), "field_key" (a custom field's key) and "none" (the operator takes no value).
 """
 
 from __future__ import annotations
