@@ -1,7 +1,7 @@
 """The macros the demo ships (issue 18): four shared ones an agent of a fibre provider uses every day, so a new
 installation shows what a macro does: three bundles of changes and a reply, and one ready answer alone (what a
-canned response was: the composer inserts it at once). Added with the demo's groups, on its first load only, so an admin who
-edits or deletes them keeps their choice on every `make run`."""
+canned response was: the composer inserts it at once). Added with the demo's groups, on its first load only, so
+an admin who edits or deletes them keeps their choice on every `make run`."""
 
 from __future__ import annotations
 
