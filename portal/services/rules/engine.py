@@ -47,7 +47,7 @@ AUTOMATION = "rules.automation"
 
 # Why the engine switches a rule off, by code. The English words go to `Rule.disabled_reason`, the log and the audit
 # trail; the code and its values to `disabled_code`/`disabled_params`, so the admin pages say it in the reader's
-# language (views.rule_reasons).
+# language (views.rule_summary.reason_text).
 REASONS: dict[str, str] = {
     "condition_failed": N_("A condition could not be evaluated on ticket %(ticket)s: %(error)s"),
     "action_failed": N_("An action failed on ticket %(ticket)s: %(error)s"),
