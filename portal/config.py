@@ -57,7 +57,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "MAX_ATTACHMENT_MB": (10, "Largest attachment in megabytes"),
     "AUTO_CLOSE_DAYS": (28, "Days after which a solved ticket closes by itself"),
     "QUEUE_COUNTS_MAX_AGE": (5.0, "Seconds the agent desk's shared figures and lists (queue counts, unread counts, "
-                                  "agents, groups, categories, canned response titles) are kept per server process "
+                                  "agents, groups, categories, macro titles) are kept per server process "
                                   "(changes made in the same process show at once)"),
     "PENDING_REMINDER_DAYS": (3, "Days before a pending ticket's customer is reminded"),
     "PENDING_AUTO_SOLVE_DAYS": (7, "Days after which a pending ticket is set solved"),

@@ -1,6 +1,7 @@
-"""The macros the demo ships (issue 18): three shared bundles an agent of a fibre provider uses every day, so a
-new installation shows what a macro does. Added with the demo's groups, on its first load only, so an admin who
-edits or deletes them keeps their choice on every `make run`."""
+"""The macros the demo ships (issue 18): four shared ones an agent of a fibre provider uses every day, so a new
+installation shows what a macro does: three bundles of changes and a reply, and one ready answer alone (what a
+canned response was: the composer inserts it at once). Added with the demo's groups, on its first load only, so
+an admin who edits or deletes them keeps their choice on every `make run`."""
 
 from __future__ import annotations
 
@@ -34,6 +35,14 @@ LINE_FIXED_ES = """Hola, {{ requester.name }}:
 Nuestros técnicos han reparado la avería de tu línea ({{ ticket.ref }}). Reinicia el router una vez; si la
 conexión no vuelve en diez minutos, responde a este mensaje y lo revisamos de nuevo."""
 
+RESTART_EN = """Hi {{ requester.name }},
+
+Please unplug the router for ten seconds and plug it back in, then wait two minutes. Does the connection come
+back?"""
+RESTART_ES = """Hola, {{ requester.name }}:
+
+Desenchufa el router diez segundos, vuelve a enchufarlo y espera dos minutos. ¿Vuelve la conexión?"""
+
 
 def ensure_macros(session: Session, *, now: datetime) -> int:
     """Add the demo's shared macros; returns how many it added."""
@@ -48,6 +57,7 @@ def ensure_macros(session: Session, *, now: datetime) -> int:
                                           {"type": "add_tags", "value": ["billing"]},
                                           {"type": "add_note", "body": "Handed over to Billing: a question about "
                                                                           "an invoice or a payment."}]),
+        ("Restart the router", RESTART_EN, RESTART_ES, []),
     ]
     for title, body_en, body_es, actions in bundles:
         macros.save(session, None, title=title, body_en=body_en, body_es=body_es, shared=True, actions=actions,

@@ -57,7 +57,9 @@ class TicketPresence(Base):
 
 
 class CannedResponse(Base):
-    """A ready answer in English and Spanish; shared (owner empty, admins edit) or personal."""
+    """A ready answer in English and Spanish; shared (owner empty, admins edit) or personal. Replaced by macros
+    (services.macros), which were copied from these rows: the table is kept so nothing is lost, but no code reads
+    or writes it any more."""
 
     __tablename__ = "canned_responses"
 

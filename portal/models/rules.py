@@ -46,6 +46,10 @@ class Rule(Base):
     # Why the engine switched it off (an action failed, or it kept changing the ticket: a loop); cleared when an
     # admin enables it again.
     disabled_reason: Mapped[str | None] = mapped_column(Text)
+    # The same reason as a code and its values (services.rules.engine.REASONS), shown in the reader's language;
+    # empty on rules switched off before codes existed, which show `disabled_reason` as stored.
+    disabled_code: Mapped[str | None] = mapped_column(String(40))
+    disabled_params: Mapped[dict | None] = mapped_column(JSON)
     # Optimistic locking: an edit based on an older version is refused.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

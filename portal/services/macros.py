@@ -6,9 +6,10 @@ side panel uses (agent_desk, tickets.set_status), so an agent can do with a macr
 (a guided group's ticket stays with "Next ticket", the status table holds, a closed ticket does not change).
 
 Shared macros (no owner) are seen by every agent and edited by admins; personal ones are seen and edited by
-their owner only. Canned responses were copied into macros by the migration that brought macros in (each one a
-macro with its texts, owner, status, priority and tags): the canned-response pages keep working on their own
-table meanwhile, so nothing that existed is lost.
+their owner only. Macros replaced canned responses: the migration that brought macros in copied each canned
+response into one (its texts, owner, status, priority and tags), a later one copied those made since, and the
+canned-response pages now lead to the macros. A macro with only a reply is what a canned response was: the
+composer inserts its text at once (`inserts_only`).
 
 The reply's placeholders (`{{ requester.name }}`, `{{ ticket.ref }}`, `{{ agent.name }}` ...) are replaced by
 plain text (services.rules.placeholders), never by a template engine."""
@@ -24,8 +25,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.errors import N_, DomainError, Invalid, NotAllowed, NotFound
-from portal.models import Category, Group, Macro, Ticket, User
-from portal.services import agent_desk, assignment, tickets
+from portal.models import Category, Group, Macro, Message, Ticket, User
+from portal.services import agent_desk, assignment, notifications, tickets
 from portal.services.rules import actions as rule_actions
 from portal.services.rules.catalog import AUTO_ASSIGN
 from portal.services.rules.placeholders import fill, ticket_values
@@ -58,6 +59,13 @@ def get_usable(session: Session, macro_id: int | None, agent: User) -> Macro:
     if macro is None or not agent.is_agent or (macro.owner_id is not None and macro.owner_id != agent.id):
         raise NotFound(_MISSING)
     return macro
+
+
+def copied_from_canned(session: Session, canned_id: int, agent: User) -> Macro | None:
+    """The macro a canned response was copied into (the old canned-response pages lead there), if the agent may
+    edit it."""
+    macro = session.scalar(select(Macro).where(Macro.canned_response_id == canned_id).order_by(Macro.id).limit(1))
+    return macro if macro is not None and agent.is_agent and can_edit(macro, agent) else None
 
 
 def can_edit(macro: Macro, agent: User) -> bool:
@@ -108,15 +116,23 @@ def delete(session: Session, macro: Macro, *, actor: User) -> None:
     session.delete(macro)
 
 
+def inserts_only(macro: Macro) -> bool:
+    """A macro that changes nothing, only replies (a former canned response): choosing it puts its text in the
+    composer at once, with no preview to confirm."""
+    return not macro.actions
+
+
 # ---- What it would do -----------------------------------------------------------------------------------------
 
 
-def reply_for(macro: Macro, ticket: Ticket, agent: User | None) -> str:
-    """The reply in the ticket's language (Spanish when the macro has it, else English), placeholders filled."""
+def reply_for(macro: Macro, ticket: Ticket, agent: User | None, *, url: str = "", rule_name: str = "") -> str:
+    """The reply in the ticket's language (Spanish when the macro has it, else English), placeholders filled.
+    Applied by a rule (`agent` None), `{{ agent.name }}` is empty and `{{ rule.name }}` names the rule."""
     body = macro.body_es if ticket.language == "es" and macro.body_es.strip() else macro.body_en
     if not body.strip() and macro.body_es.strip():
         body = macro.body_es
-    values = {**ticket_values(ticket, url=""), "agent.name": agent.name if agent is not None else ""}
+    values = {**ticket_values(ticket, url=url, rule_name=rule_name),
+              "agent.name": agent.name if agent is not None else ""}
     return fill(body, values).strip()
 
 
@@ -224,3 +240,28 @@ def _assignee(session: Session, ticket: Ticket, value: object) -> User:
             raise Invalid(N_("Would assign nobody: no agent of the group is free."))
         return agent
     return _row(session, User, value)
+
+
+# ---- Applied by a rule ----------------------------------------------------------------------------------------
+
+
+def get_for_rule(session: Session, macro_id: object) -> Macro:
+    """The shared macro a rule applies, read at each firing (an edit to the macro counts at once); one deleted or
+    made personal since the rule was saved raises MacroUnusable."""
+    macro = session.get(Macro, macro_id) if isinstance(macro_id, int) else None
+    if macro is None or macro.owner_id is not None:
+        raise rule_actions.MacroUnusable(macro_id, personal=macro is not None,
+                                         title=macro.title if macro is not None else "")
+    return macro
+
+
+def reply_by_rule(session: Session, ticket: Ticket, macro: Macro, *, url: str, rule_name: str,
+                  now: datetime) -> Message | None:
+    """A rule sends the macro's reply as the agent's bulk apply does: in public, e-mailed to the customer, but
+    from the support team rather than a person. A macro without a reply sends nothing."""
+    body = reply_for(macro, ticket, None, url=url, rule_name=rule_name)
+    if not body:
+        return None
+    message = tickets.add_message(session, ticket, body=body[:tickets.BODY_MAX], author=None, public=True, now=now)
+    notifications.public_reply_added(session, ticket, message, now=now)
+    return message

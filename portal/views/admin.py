@@ -12,6 +12,7 @@ from portal.errors import Invalid, NotAllowed
 from portal.extensions import db_session
 from portal.models import ROLES
 from portal.services import accounts
+from portal.services.rules import admin_queries
 from portal.views.access import admin_required
 from portal.views.account_forms import ROLE_LABELS, AdminCreateUserForm, ConfirmForm, RoleForm
 from portal.views.auth import send_reset_link
@@ -28,7 +29,8 @@ PAGE_SIZE = 50
 @admin_required
 def index() -> str:
     counts = accounts.count_by_role(db_session(), actor=current_user)
-    return render_template("admin/index.html", counts=counts, role_labels=ROLE_LABELS)
+    return render_template("admin/index.html", counts=counts, role_labels=ROLE_LABELS,
+                           switched_off=admin_queries.switched_off(db_session(), actor=current_user))
 
 
 @bp.get("/users")

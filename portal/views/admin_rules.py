@@ -22,7 +22,7 @@ from portal.services.rules import admin_queries, catalog, manage
 from portal.views.access import agent_required
 from portal.views.errors import translate_domain_message
 from portal.views.input_bounds import query_int
-from portal.views.rule_summary import summarise
+from portal.views.rule_summary import reason_text, summarise
 
 bp = Blueprint("admin_rules", __name__, url_prefix="/admin")
 
@@ -59,6 +59,15 @@ def choices() -> dict:
     return admin_queries.editor_choices(db_session(), actor=me(), lang=lang())
 
 
+@bp.app_template_global("rule_reason")
+def rule_reason(item: object) -> str:
+    """A switched-off rule's reason, or an audit-trail entry's, in the reader's language."""
+    if isinstance(item, dict):  # an audit snapshot
+        return reason_text(item.get("code"), item.get("params"), item.get("reason"))
+    return reason_text(getattr(item, "disabled_code", None), getattr(item, "disabled_params", None),
+                       getattr(item, "disabled_reason", None))
+
+
 def _back_to_list(message: str, rule_id: int | None = None) -> Response:
     db_session().commit()
     flash(message, "success")
@@ -84,6 +93,7 @@ def index() -> str:
              [r for r in rules if r.kind == "automation"])],
         summaries={r.id: summarise(r, names) for r in rules},
         counts=manage.firing_counts(session, actor=me(), now=utcnow()), action_form=PlainForm(formdata=None),
+        switched_off=[r for r in rules if not r.enabled and r.disabled_reason],
     )
 
 

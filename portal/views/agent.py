@@ -12,7 +12,6 @@ from flask import Blueprint, Flask, Response, current_app, flash, redirect, rend
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms import SelectChoice
 
 from portal.articles import PUBLIC_STATUSES
 from portal.clock import utcnow
@@ -20,16 +19,16 @@ from portal.errors import Conflict, DomainError, Invalid
 from portal.extensions import db_session, desk_lists, remembered_url_for, request_translations
 from portal.integers import whole_number
 from portal.markdown_render import render_markdown
-from portal.models import PRIORITIES, AgentNotification, CannedResponse, Group, User
+from portal.models import PRIORITIES, AgentNotification, Group, Macro, User
 from portal.search import QueryTooLong
 from portal.services import (
     agent_desk,
     agent_notifications,
     agent_queue,
-    canned,
     categories,
     kb_search,
     notifications,
+    sent_articles,
     tickets,
 )
 from portal.services.attachments import AttachmentStore, Upload
@@ -58,7 +57,7 @@ def init_app(app: Flask) -> None:
     # Kept per process for a few seconds, dropped at once by a commit of this process that changes them.
     max_age = timedelta(seconds=float(app.config["QUEUE_COUNTS_MAX_AGE"]))
     kept = {"queue_counts": CountsCache(max_age), "desk_lists": DeskLists(max_age),
-            "unread_counts": Kept(max_age, (AgentNotification,)), "canned_titles": Kept(max_age, (CannedResponse,))}
+            "unread_counts": Kept(max_age, (AgentNotification,)), "macro_titles": Kept(max_age, (Macro,))}
     for name, values in kept.items():
         values.watch(app.extensions["sessionmaker"])
         app.extensions[name] = values
@@ -212,10 +211,6 @@ def _workspace(ticket, *, form: ComposerForm | None = None, **extra: object) -> 
         form = ComposerForm(formdata=None, data={"version": ticket.version, "visibility": "public"})
     form.version.data = ticket.version  # after a conflict the agent has now seen the other change
     me = _me()
-    titles = current_app.extensions["canned_titles"].get(
-        me.id, lambda: [(str(c.id), c.title) for c in canned.available(session, me)], now=utcnow())
-    form.canned.choices = [SelectChoice("", _("Insert a canned response…"))] + [
-        SelectChoice(ident, title) for ident, title in titles]
     context = _side_panel(ticket, **extra)
     timeline = _timeline(ticket, agent_desk.conversation(session, ticket))
     linked = context["linked"]
@@ -239,7 +234,7 @@ def _side_panel(ticket, **extra: object) -> dict[str, object]:
     return dict(
         ticket=ticket, agents=lists.agents, groups=lists.groups, categories=lists.categories,
         requester_tickets=agent_desk.requester_tickets(session, ticket),
-        linked=agent_desk.linked_tickets(session, ticket), sent_articles=canned.sent_articles(session, ticket),
+        linked=agent_desk.linked_tickets(session, ticket), sent_articles=sent_articles.sent_articles(session, ticket),
         fields=_field_rows(ticket), current_user=_me(), **extra,
     )
 
@@ -326,8 +321,9 @@ def _conflict_answer(ticket, exc: DomainError, *, form: ComposerForm | None = No
 @bp.post("/tickets/<ref>/messages")
 @agent_required
 def messages(ref: str) -> Response | tuple[str, int]:
-    """The composer: send a reply or note, or (other buttons) preview it, insert a canned response, search
-    the knowledge base and insert an article link. Everything but "send" gives the composer back."""
+    """The composer: send a reply or note, or (other buttons) preview it, search the knowledge base and insert
+    an article link; everything but "send" gives the composer back. Macros (which replaced canned responses)
+    have their own endpoints in agent_macros."""
     session = db_session()
     ticket = tickets.get_for(session, ref, _me())
     form = ComposerForm()
@@ -341,9 +337,8 @@ def messages(ref: str) -> Response | tuple[str, int]:
             submit_as=form.submit_as.data or None, uploads=_uploads(), store=_store(), actor=_me(), now=utcnow(),
             expected_version=form.version.data,
         )
-        _apply_canned_extras(ticket, form.canned_id.data)
         session.flush()
-        canned.record_sent_articles(session, ticket, message, actor=_me(), now=utcnow())
+        sent_articles.record_sent_articles(session, ticket, message, actor=_me(), now=utcnow())
         session.commit()
     except Conflict as exc:
         session.rollback()
@@ -364,31 +359,11 @@ def messages(ref: str) -> Response | tuple[str, int]:
     return redirect(url_for("agent.workspace", ref=ticket.ref), 303)
 
 
-def _apply_canned_extras(ticket, canned_id: str | None) -> None:
-    """A canned response used in this message also sets its priority and tags."""
-    if whole_number(canned_id, minimum=1) is None:
-        return
-    session, me, now = db_session(), _me(), utcnow()
-    response = canned.get_usable(session, int(str(canned_id)), me)
-    if response.set_priority:
-        agent_desk.set_priority(session, ticket, response.set_priority, actor=me, now=now)
-    for tag in response.add_tags or []:
-        agent_desk.add_tag(session, ticket, tag, actor=me, now=now)
-
-
 def _composer_step(ticket, form: ComposerForm, action: str) -> Response | tuple[str, int]:
     extra: dict[str, object] = {}
     body = form.body.data or ""
     if action == "preview":
         extra["preview"] = render_markdown(body, lang=ticket.language) if body.strip() else ""
-    elif action == "canned" and whole_number(form.canned.data, minimum=1) is not None:
-        response = canned.get_usable(db_session(), int(form.canned.data), _me())
-        text = canned.render(response, ticket, _me())
-        form.body.data = f"{body.rstrip()}\n\n{text}".lstrip() if body.strip() else text
-        form.canned_id.data = str(response.id)
-        if response.set_status:
-            form.submit_as.data = response.set_status
-        extra["canned_used"] = response
     elif action == "articles":
         extra["article_hits"], extra["article_hits_weak"] = _article_hits(form.article_query.data or "",
                                                                           ticket.language)

@@ -33,8 +33,6 @@ class ComposerForm(FlaskForm):
     visibility = SelectField(_l("Visibility"), choices=VISIBILITY_CHOICES, default="public")
     submit_as = SelectField(_l("Submit as"), choices=SUBMIT_CHOICES, default="", validate_choice=False)
     version = WholeNumberField(validators=[Optional()])
-    canned = SelectField(_l("Canned response"), choices=[], validate_choice=False, coerce=str)
-    canned_id = HiddenField()
     article_query = StringField(_l("Search the knowledge base"), validators=[Optional(), Length(max=200)])
     attachments = MultipleFileField(_l("Attachments"))
 
@@ -55,18 +53,6 @@ class PrefsForm(FlaskForm):
     email_kinds = SelectMultipleField(_l("E-mail me when"), choices=[], validate_choice=False,
                                       widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
 
-
-class CannedForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(message=_l("This field is required.")),
-                                                 Length(max=120)])
-    body_en = TextAreaField(_l("English text"), validators=[DataRequired(message=_l("This field is required.")),
-                                                            Length(max=BODY_MAX)])
-    body_es = TextAreaField(_l("Spanish text"), validators=[Optional(), Length(max=BODY_MAX)])
-    shared = BooleanField(_l("Shared with every agent"))
-    set_status = SelectField(_l("Also set status"), choices=SUBMIT_CHOICES)
-    set_priority = SelectField(_l("Also set priority"),
-                               choices=[SelectChoice("", _l("Keep priority")), *PRIORITY_CHOICES])
-    add_tags = StringField(_l("Also add tags"), validators=[Optional(), Length(max=400)])
 
 
 class MacroForm(FlaskForm):

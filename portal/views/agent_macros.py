@@ -6,8 +6,9 @@ the bulk result line."""
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
@@ -29,10 +30,18 @@ FORM_ACTIONS = ("set_status", "set_priority", "set_group", "set_assignee", "set_
                 "remove_tags", "add_note")
 
 
+class MacroChoice(NamedTuple):
+    id: int
+    title: str
+
+
 @bp.app_template_global("macro_choices")
-def _macro_choices() -> list[Macro]:
-    """The macros the signed-in agent may apply (the composer's picker and the queue's bulk bar)."""
-    return macros.available(db_session(), _me())
+def _macro_choices() -> list[MacroChoice]:
+    """The macros the signed-in agent may apply (the composer's picker and the queue's bulk bar), kept per
+    process for a few seconds like the desk's other lists: every workspace page draws the picker."""
+    me = _me()
+    return current_app.extensions["macro_titles"].get(
+        me.id, lambda: [MacroChoice(m.id, m.title) for m in macros.available(db_session(), me)], now=utcnow())
 
 
 # ---- In the composer ------------------------------------------------------------------------------------------
@@ -41,15 +50,21 @@ def _macro_choices() -> list[Macro]:
 @bp.post("/tickets/<ref>/macros/preview")
 @agent_required
 def macro_preview(ref: str) -> Response | tuple[str, int]:
-    """What the chosen macro would change and the reply it would put in the composer; nothing is written."""
+    """What the chosen macro would change and the reply it would put in the composer; nothing is written. A
+    macro that only replies changes nothing to preview: its text goes into the composer at once, as a canned
+    response's did."""
     session, me = db_session(), _me()
     ticket = tickets.get_for(session, ref, me)
     form = ComposerForm()
     form.validate()
     try:
         macro = _chosen("macro")
-    except Invalid as exc:  # "Apply a macro…" itself: said in the composer, the text kept
+    except Invalid as exc:  # "Insert a reply or apply a macro…" itself: said in the composer, the text kept
         return _composer(ticket, form, status=exc.status_code, error=translate_domain_message(exc))
+    if macros.inserts_only(macro):
+        reply, body = macros.reply_for(macro, ticket, me), form.body.data or ""
+        form.body.data = f"{body.rstrip()}\n\n{reply}" if body.strip() else reply
+        return _composer(ticket, form, macro_inserted=macro)
     return _composer(ticket, form, macro=macro, macro_preview=_in_words(macros.preview(session, ticket, macro, me)))
 
 

@@ -1,6 +1,6 @@
-"""The agent desk's smaller pages, on the `agent` blueprint: in-app notifications, e-mail preferences and
-canned responses (shared ones edited by admins, personal ones by their owner); and what the side panel may
-offer as a ticket's assignee."""
+"""The agent desk's smaller pages, on the `agent` blueprint: in-app notifications, e-mail preferences, the old
+canned-response addresses (now leading to the macros); and what the side panel may offer as a ticket's
+assignee."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from portal.clock import utcnow
-from portal.errors import DomainError
 from portal.extensions import db_session
 from portal.integers import whole_number
-from portal.models import CannedResponse, User
-from portal.services import agent_desk, agent_notifications, assignment_rules, canned, tickets
+from portal.models import User
+from portal.services import agent_desk, agent_notifications, assignment_rules, macros, tickets
 from portal.views.access import agent_required
 from portal.views.agent import _me, bp
-from portal.views.agent_forms import CannedForm, PrefsForm
-from portal.views.errors import translate_domain_message
+from portal.views.agent_forms import PrefsForm
 from portal.views.htmx import is_htmx, vary_on_htmx
 
 # ---- Who may be offered as assignee -----------------------------------------------------------------------
@@ -102,68 +100,28 @@ def preferences() -> Response | str:
     return render_template("agent/preferences.html", form=form)
 
 
-# ---- Canned responses ----------------------------------------------------------------------------------------
+# ---- Canned responses: now macros ----------------------------------------------------------------------------
+# Canned responses became macros (a macro with only a reply is one); their table is kept, but nothing reads it.
+# The old addresses, bookmarked or linked from elsewhere, lead to the macros pages. Nothing new is made here.
 
 
 @bp.get("/canned")
 @agent_required
-def canned_list() -> str:
-    session, me = db_session(), _me()
-    return render_template("agent/canned.html", responses=canned.available(session, me),
-                           can_edit=lambda c: canned.can_edit(c, me))
+def canned_list() -> Response:
+    return redirect(url_for("agent.macro_list"), 301)
 
 
-@bp.route("/canned/new", methods=["GET", "POST"])
+@bp.get("/canned/new")
 @agent_required
-def canned_new() -> Response | str | tuple[str, int]:
-    return _canned_form(None)
+def canned_new() -> Response:
+    return redirect(url_for("agent.macro_new"), 301)
 
 
-@bp.route("/canned/<int:canned_id>/edit", methods=["GET", "POST"])
+@bp.get("/canned/<int:canned_id>/edit")
 @agent_required
-def canned_edit(canned_id: int) -> Response | str | tuple[str, int]:
-    response = canned.get_usable(db_session(), canned_id, _me())
-    return _canned_form(response)
-
-
-@bp.post("/canned/<int:canned_id>/delete")
-@agent_required
-def canned_delete(canned_id: int) -> Response:
-    session = db_session()
-    canned.delete(session, canned.get_usable(session, canned_id, _me()), actor=_me())
-    session.commit()
-    flash(_("Canned response deleted."), "success")
-    return redirect(url_for("agent.canned_list"), 303)
-
-
-def _canned_form(response: CannedResponse | None) -> Response | str | tuple[str, int]:
-    session, me = db_session(), _me()
-    if response is not None and not canned.can_edit(response, me):
-        from flask import abort
-
-        abort(404)
-    data = None
-    if response is not None and request.method == "GET":
-        data = {"title": response.title, "body_en": response.body_en, "body_es": response.body_es,
-                "shared": response.owner_id is None, "set_status": response.set_status or "",
-                "set_priority": response.set_priority or "", "add_tags": " ".join(response.add_tags or [])}
-    form = CannedForm(data=data) if data else CannedForm()
-    if form.validate_on_submit():
-        try:
-            canned.save(session, response, title=form.title.data, body_en=form.body_en.data,
-                        body_es=form.body_es.data or "", shared=bool(form.shared.data),
-                        set_status=form.set_status.data or None, set_priority=form.set_priority.data or None,
-                        add_tags=(form.add_tags.data or "").replace(",", " ").split(), actor=me, now=utcnow())
-            session.commit()
-        except DomainError as exc:
-            session.rollback()
-            name = str(exc.details.get("field", ""))
-            target = getattr(form, name, None) if name else None
-            if target is None or not hasattr(target, "errors"):
-                raise
-            target.errors = [*target.errors, translate_domain_message(exc)]
-            return render_template("agent/canned_form.html", form=form, response=response), 422
-        flash(_("Canned response saved."), "success")
-        return redirect(url_for("agent.canned_list"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("agent/canned_form.html", form=form, response=response), status
+def canned_edit(canned_id: int) -> Response:
+    """The macro the canned response was copied into, if this agent may edit it; else the macros list."""
+    macro = macros.copied_from_canned(db_session(), canned_id, _me())
+    if macro is None:
+        return redirect(url_for("agent.macro_list"), 302)
+    return redirect(url_for("agent.macro_edit", macro_id=macro.id), 302)

@@ -184,13 +184,15 @@ def _value_widget(name: str, kind: str, value: str, label: str, *, choices: dict
         return Widget(name, "none", label, hint=gettext("No value needed."))
     if kind == "choice":
         return _select(name, label, value, [pick, *((k, gettext(v)) for k, v in options)])
-    if kind in ("group", "agent", "category", "webhook", "field_key"):
+    if kind in ("group", "agent", "category", "webhook", "field_key", "macro"):
         none_yet = {
             "group": gettext("No groups yet: create one under Admin → Groups."),
             "agent": gettext("No active agents yet."),
             "category": gettext("No categories yet: create one under Admin → Categories."),
             "webhook": gettext("No webhooks yet: register one under Admin → Webhooks."),
             "field_key": gettext("No custom fields yet: add one to a category under Admin → Categories."),
+            "macro": gettext("No shared macros yet: an admin shares one under Macros (a rule cannot apply a "
+                             "personal macro)."),
         }
         widget = _select(name, label, value, [pick, *choices.get(kind, [])])
         widget.hint = "" if choices.get(kind) else none_yet[kind]

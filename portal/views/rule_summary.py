@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext
 
-from portal.services.rules import catalog
+from portal.services.rules import catalog, engine
 
 
 @dataclass
@@ -82,3 +82,14 @@ def summarise(rule: object, choices: dict) -> Summary:
         conditions_any=[condition_text(c, choices) for c in get("conditions_any") or [] if isinstance(c, dict)],
         actions=[action_text(a, choices) for a in get("actions") or [] if isinstance(a, dict)],
     )
+
+
+def reason_text(code: object, params: object, stored: str | None) -> str:
+    """Why Mesa switched a rule off, in the reader's language: from the code and values the engine stored, or,
+    for a rule switched off before codes existed (or a code this version does not know), the words as stored."""
+    if isinstance(code, str) and code in engine.REASONS and isinstance(params, dict):
+        try:
+            return engine.Reason(code, params).text(gettext)
+        except (KeyError, TypeError, ValueError):  # values that do not fit the message: the stored words
+            pass
+    return stored or ""

@@ -85,7 +85,7 @@ def test_main_pages_have_no_serious_accessibility_violations(journey_kb, live_se
 
     agent = open_context(bypass_csp=True).new_page()
     log_in(agent, live_server, agnes.email)
-    problems |= check_pages(agent, live_server, ["/agent", f"/agent/tickets/{solved_ticket.ref}", "/agent/canned"])
+    problems |= check_pages(agent, live_server, ["/agent", f"/agent/tickets/{solved_ticket.ref}", "/agent/macros"])
 
     problems = {path: lines for path, lines in problems.items() if lines}
     assert not problems, "\n".join(f"{path}:\n  " + "\n  ".join(lines) for path, lines in problems.items())

@@ -7,16 +7,17 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from portal.models import CannedResponse, Message, SatisfactionRating, Ticket
+from portal.models import Macro, Message, SatisfactionRating, Ticket
 from tests.factories import DEFAULT_PASSWORD
 
 
 @pytest.fixture
 def canned(db):
-    response = CannedResponse(title="Restart the router",
-                              body_en="Hello {{ requester.name }},\n\nPlease unplug the router for ten seconds "
-                                      "and plug it back in. Does the light turn white?",
-                              body_es="Hola {{ requester.name }},\n\nDesenchufa el router diez segundos.")
+    """A ready answer: a macro with only a reply (what a canned response was)."""
+    response = Macro(title="Restart the router", actions=[],
+                     body_en="Hello {{ requester.name }},\n\nPlease unplug the router for ten seconds "
+                             "and plug it back in. Does the light turn white?",
+                     body_es="Hola {{ requester.name }},\n\nDesenchufa el router diez segundos.")
     db.add(response)
     db.commit()
     return response
@@ -90,8 +91,8 @@ def test_a_ticket_from_the_queue_to_a_rated_close(javascript, gunicorn_server, o
 
     # A canned answer, sent as Pending.
     agent.goto(f"{base}/agent/tickets/{ref}")
-    agent.locator("#composer select[name=canned]").select_option(label="Restart the router")
-    agent.locator("#composer").get_by_role("button", name="Insert").click()
+    agent.locator("#composer select[name=macro]").select_option(label="Restart the router")
+    agent.locator("#composer").get_by_role("button", name="Use", exact=True).click()
     expect(agent.locator("#composer-body")).to_have_value(
         "Hello Alice Customer,\n\nPlease unplug the router for ten seconds and plug it back in. "
         "Does the light turn white?")

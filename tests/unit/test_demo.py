@@ -217,7 +217,10 @@ def test_the_demo_ships_shared_macros_an_agent_can_preview_in_spanish(demo, make
 
     agent = accounts.find_by_email(demo, "agnes@example.com")
     titles = [m.title for m in macros.available(demo, agent)]
-    assert {"Ask for the router lights", "Line fixed: solve", "Hand over to Billing"} <= set(titles)
+    assert {"Ask for the router lights", "Line fixed: solve", "Hand over to Billing", "Restart the router"} <= set(
+        titles)
+    restart = next(m for m in macros.available(demo, agent) if m.title == "Restart the router")
+    assert macros.inserts_only(restart)  # a ready answer alone, as the canned responses were
     lights = next(m for m in macros.available(demo, agent) if m.title == "Ask for the router lights")
     ticket = make.ticket(requester=make.user(name="Lucía"), language="es")
     assert macros.reply_for(lights, ticket, agent).startswith("Hola, Lucía:")

@@ -245,4 +245,4 @@ def test_every_operator_and_action_has_a_label():
     for entry in (*catalog.CONDITION_FIELDS.values(), catalog.CUSTOM_FIELD):
         assert entry.label and all(op.label for op in entry.operators)
     assert all(action.label and all(p.label for p in action.params) for action in catalog.ACTION_TYPES.values())
-    assert "apply_macro" not in catalog.ACTION_TYPES  # macros do not exist yet
+    assert catalog.ACTION_TYPES["apply_macro"].params[0].kind == "macro"  # shared macros, checked by id

@@ -97,6 +97,9 @@ def test_the_list_shows_rules_in_order_with_events_state_firings_and_the_engines
     db.commit()
 
     page = client.get("/admin/rules").text
+    banner = page[page.index('id="rules-switched-off"'):page.index("</div>", page.index('id="rules-switched-off"'))]
+    assert "1 rule was switched off because it failed:" in banner and "Loud one" in banner
+    page = page[page.index('class="rule-cards"'):]  # the list, below the banner
     assert page.index("Big client to Tier 2") < page.index("Loud one")
     assert "A ticket is created" in page and "The customer replies" in page and "The status changes" in page
     assert "Fired 2 times in the last 7 days" in page and "Fired 0 times in the last 7 days" in page
@@ -507,3 +510,32 @@ def test_a_rule_typed_while_the_session_ended_is_carried_through_the_login(csrf_
     [rule] = rules(db)
     assert rule.name == "Typed during a long lunch" and rule.events == ["ticket_created", "customer_replied"]
     assert rule.conditions_all == VIP["conditions_all"] and rule.actions == VIP["actions"]
+
+
+# ---- Apply a macro --------------------------------------------------------------------------------------------
+
+
+def test_the_editor_offers_shared_macros_only_and_saves_a_rule_that_applies_one(client, db, admin, agnes):
+    from portal.models import Macro
+
+    shared = Macro(title="Welcome pack", body_en="Hello", actions=[])
+    personal = Macro(title="Agnes private", body_en="Hi", actions=[], owner_id=agnes.id)
+    db.add_all([shared, personal])
+    db.commit()
+    row = client.get("/admin/rules/row", query_string={"actions.0.type": "apply_macro"},
+                     headers={"HX-Request": "true"}).text
+    assert ">Apply a macro</option>" in row and f'<option value="{shared.id}">Welcome pack</option>' in row
+    assert "Agnes private" not in row
+    posted = form_of({**VIP, "actions": [{"type": "apply_macro", "value": str(personal.id)}]}, do="save")
+    refused = client.post("/admin/rules/new", data=posted)
+    assert refused.status_code == 422 and "is personal to one agent" in refused.text and rules(db) == []
+    posted["actions.0.value"] = str(shared.id)
+    assert client.post("/admin/rules/new", data=posted).status_code == 303
+    [rule] = rules(db)
+    assert rule.actions == [{"type": "apply_macro", "value": shared.id}]
+    assert "Apply a macro: Welcome pack" in client.get("/admin/rules").text
+
+
+def test_without_shared_macros_the_editor_says_how_to_get_one(client, admin):
+    row = client.get("/admin/rules/row", query_string={"actions.0.type": "apply_macro"}).text
+    assert "No shared macros yet" in row

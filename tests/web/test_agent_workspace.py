@@ -1,5 +1,5 @@
 """The ticket workspace: conversation, replies and notes, optimistic locking, side panel, presence,
-canned responses and articles, and the agents' notifications."""
+macros (which replaced canned responses) and articles, and the agents' notifications."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.clock import utcnow
-from portal.models import AgentNotification, CannedResponse, Group, Message, Notification, SentArticle, TicketEvent
+from portal.models import AgentNotification, Group, Macro, Message, Notification, SentArticle, TicketEvent
 from portal.services import agent_notifications, tickets
 from tests.conftest import login
 
@@ -152,26 +152,52 @@ def test_presence_expires(db, make, alice, agnes, diego):
     assert agent_desk.others_present(db, ticket, agnes, now=utcnow()) == []
 
 
-def test_canned_response_fills_the_composer_in_the_tickets_language_and_applies_extras(client, db, make, alice,
-                                                                                      agnes):
-    canned = CannedResponse(title="Restart", body_en="Hi {{ requester.name }}, restart please. {{ agent.name }}",
-                            body_es="Hola {{ requester.name }}, reinicie el router ({{ ticket.ref }}).",
-                            set_status="pending", set_priority="high", add_tags=["router"])
-    db.add(canned)
+def use_macro(client, ticket, body, macro, *, htmx=False):
+    """The composer's one picker: choose a macro and press "Use"."""
+    data = {"body": body, "visibility": "public", "submit_as": "", "version": str(ticket.version),
+            "macro": str(macro.id), "action": "macro"}
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post(f"/agent/tickets/{ticket.ref}/macros/preview", data=data, headers=headers)
+
+
+def test_a_reply_only_macro_fills_the_composer_in_the_tickets_language_as_canned_responses_did(client, db, make,
+                                                                                               alice, agnes):
+    restart = Macro(title="Restart", body_en="Hi {{ requester.name }}, restart please. {{ agent.name }}",
+                    body_es="Hola {{ requester.name }}, reinicie el router ({{ ticket.ref }}).", actions=[])
+    db.add(restart)
     db.commit()
     english = make.ticket(requester=alice)
     spanish = make.ticket(requester=alice, language="es")
     login(client, agnes)
-    response = send(client, english, "", action="canned", canned=str(canned.id), htmx=True)
-    assert response.status_code == 200
-    assert "Hi Alice Customer, restart please. Agnes Agent" in response.text
-    assert '<option value="pending" selected>' in response.text
-    response = send(client, spanish, "", action="canned", canned=str(canned.id))
-    assert f"Hola Alice Customer, reinicie el router ({spanish.ref})." in response.text
-    sent = send(client, english, "Hi Alice, restart please.", submit_as="pending", canned_id=str(canned.id))
+    page = client.get(f"/agent/tickets/{english.ref}").text
+    assert 'name="canned"' not in page and page.count('name="macro"') == 1  # one picker
+    version = english.version
+    response = use_macro(client, english, "", restart, htmx=True)
+    assert response.status_code == 200 and response.text.lstrip().startswith('<section id="composer"')
+    textarea = html.unescape(response.text.split('id="composer-body"')[1].split("</textarea>")[0])
+    assert textarea.endswith(">Hi Alice Customer, restart please. Agnes Agent")
+    assert "Inserted “Restart”" in html.unescape(response.text) and "Apply macro" not in response.text
+    response = use_macro(client, spanish, "Buenos días.", restart)  # a plain form post: the whole page
+    assert response.status_code == 200 and 'id="side-panel"' in response.text
+    assert f"Buenos días.\n\nHola Alice Customer, reinicie el router ({spanish.ref})." in html.unescape(response.text)
+    db.expire_all()
+    assert english.version == version  # inserting changed nothing on the ticket
+    sent = send(client, english, "Hi Alice, restart please.", submit_as="pending")
     assert sent.status_code == 303
     db.expire_all()
-    assert (english.status, english.priority, english.tag_names) == ("pending", "high", ["router"])
+    assert english.status == "pending"
+
+
+def test_a_macro_that_changes_the_ticket_is_previewed_first(client, db, make, alice, agnes):
+    macro = Macro(title="Escalate", body_en="We are on it.", actions=[{"type": "set_priority", "value": "high"}])
+    db.add(macro)
+    db.commit()
+    ticket = make.ticket(requester=alice)
+    login(client, agnes)
+    response = use_macro(client, ticket, "", macro)
+    assert "Apply macro" in response.text and "Would do this: Set the priority: High." in html.unescape(response.text)
+    db.expire_all()
+    assert ticket.priority == "normal"
 
 
 def test_preview_renders_markdown_safely_and_keeps_the_text(client, make, alice, agnes):
@@ -262,22 +288,22 @@ def test_full_page_and_fragment_answers(client, make, alice, agnes):
     assert sent.text.lstrip().startswith('<div id="workspace"') and "Hello there" in sent.text
 
 
-def test_the_composer_offers_shared_and_own_canned_responses_as_they_change(client, db, make, alice, agnes, diego):
+def test_the_composer_offers_shared_and_own_macros_as_they_change(client, db, make, alice, agnes, diego):
     ticket = make.ticket(requester=alice)
-    shared = CannedResponse(title="Shared restart", body_en="Restart it.")
-    db.add_all([shared, CannedResponse(title="Diego's own", body_en="Hi.", owner_id=diego.id)])
+    shared = Macro(title="Shared restart", body_en="Restart it.", actions=[])
+    db.add_all([shared, Macro(title="Diego's own", body_en="Hi.", actions=[], owner_id=diego.id)])
     db.commit()
     login(client, agnes)
 
     def offered() -> list[str]:
-        select = client.get(f"/agent/tickets/{ticket.ref}").text.split('name="canned"', 1)[1].split("</select>")[0]
-        return [html.unescape(title) for title in re.findall(r'<option value="\d+">([^<]+)</option>', select)]
+        select = client.get(f"/agent/tickets/{ticket.ref}").text.split('name="macro"', 1)[1].split("</select>")[0]
+        return [html.unescape(title) for title in re.findall(r'<option value="\d+" >([^<]+)</option>', select)]
 
     assert offered() == ["Shared restart"]
-    db.add(CannedResponse(title="Agnes's own", body_en="Hello.", owner_id=agnes.id))
+    db.add(Macro(title="Agnes's own", body_en="Hello.", actions=[], owner_id=agnes.id))
     shared.title = "Shared: restart the router"
     db.commit()
     assert offered() == ["Agnes's own", "Shared: restart the router"]
-    shared.active = False
+    db.delete(shared)
     db.commit()
     assert offered() == ["Agnes's own"]

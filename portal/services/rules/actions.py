@@ -38,12 +38,21 @@ ACTION_FIELDS = {"set_status": "status", "set_priority": "priority", "set_group"
                  "set_assignee": "assignee", "set_category": "category", "set_language": "language",
                  "set_sla_policy": "sla_plan", "add_tags": "tags", "remove_tags": "tags"}
 # Actions that only tell someone: they may still act on a closed ticket, and never count as a loop.
-SIDE_EFFECTS = frozenset({"add_note", "send_email", "call_webhook"})
+SIDE_EFFECTS = frozenset({"add_note", "send_email", "call_webhook", "macro_reply"})
 LANGUAGES = ("en", "es")
 
 
 class Skipped(Exception):
     """The action does not apply to this ticket now; the rule carries on."""
+
+
+class MacroUnusable(Exception):
+    """The rule applies a macro deleted or made personal since the rule was saved: the rule cannot do what its
+    admin meant, so it fails and the engine switches it off, saying which macro."""
+
+    def __init__(self, macro_id: object, *, personal: bool, title: str = "") -> None:
+        self.macro_id, self.personal, self.title = macro_id, personal, title
+        super().__init__(f"macro {macro_id} is {'personal now' if personal else 'deleted'}")
 
 
 @dataclass(frozen=True)
@@ -105,8 +114,11 @@ def _field_value(ticket: Ticket, key: str) -> str | None:
 
 
 def preview(session: Session, action: dict, ticket: Ticket) -> Said:
-    """What the action would do to the ticket as it is now, without doing it."""
+    """What the action would do to the ticket as it is now, without doing it (`steps` first: one "apply a
+    macro" is several)."""
     kind, value = action["type"], action.get("value")
+    if kind in ("apply_macro", "macro_reply"):
+        return _macro_preview(session, action, ticket)
     if kind == "add_note":
         return Said(N_("Would add a private note."))
     if kind == "send_email":
@@ -331,3 +343,55 @@ _DO = {
     "set_field": _set_field, "set_sla_policy": _set_sla_plan, "add_tags": _add_tags, "remove_tags": _remove_tags,
     "add_note": _add_note, "send_email": _send_email, "call_webhook": _call_webhook,
 }
+
+
+# ---- Apply a macro ----------------------------------------------------------------------------------------
+# One "apply a macro" stands for the macro's own actions (the rules' vocabulary, so each runs above as a rule's
+# would: system actor, skipped when it does not apply, counted by the loop check) and then its reply
+# ("macro_reply", an internal step no rule names). The macro is read when the rule fires: an edit counts at once,
+# and a macro deleted or made personal since raises MacroUnusable, which the engine turns into a disabled rule.
+
+
+def steps(session: Session, action: dict, *, strict: bool = True) -> list[dict]:
+    """The actions one action stands for: itself, or a macro's actions then its reply. With `strict` False an
+    unusable macro stands for nothing (for the loop check and "Test this rule", which must not fail)."""
+    if action["type"] != "apply_macro":
+        return [action]
+    from portal.services import macros  # macros builds on this module
+
+    try:
+        macro = macros.get_for_rule(session, action["value"])
+    except MacroUnusable:
+        if strict:
+            raise
+        return [{"type": "macro_reply", "value": action["value"]}]
+    return [*macro.actions, {"type": "macro_reply", "value": macro.id}]
+
+
+def _macro_reply(acting: Acting, action: dict) -> str | None:
+    from portal.services import macros
+
+    macro = macros.get_for_rule(acting.session, action["value"])
+    sent = macros.reply_by_rule(acting.session, acting.ticket, macro, url=acting.ticket_url,
+                                rule_name=acting.rule_name, now=acting.now)
+    return f"macro {macro.title!r}: public reply" if sent is not None else None
+
+
+def _macro_preview(session: Session, action: dict, ticket: Ticket) -> Said:
+    from portal.services import macros
+
+    try:
+        macro = macros.get_for_rule(session, action["value"])
+    except MacroUnusable as gone:
+        return Said(N_("Would fail: the macro it applies is personal now; a rule can only apply shared macros.")
+                    if gone.personal else N_("Would fail: the macro it applies no longer exists."))
+    if ticket.status == "closed":
+        return Said(N_("Would do nothing: the ticket is closed."))
+    reply = macros.reply_for(macro, ticket, None)
+    if not reply:
+        return Said(N_("Would apply the macro \u201c%(title)s\u201d (it has no reply)."), {"title": macro.title})
+    return Said(N_("Would reply in public with the macro \u201c%(title)s\u201d: %(reply)s"),
+                {"title": macro.title, "reply": reply[:300]})
+
+
+_DO["macro_reply"] = _macro_reply

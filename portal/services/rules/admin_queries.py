@@ -1,6 +1,6 @@
 """What the rules' admin pages read besides the rules themselves: the choices the editor offers for each kind of
-value (groups, active agents, categories, webhooks, custom fields), the recent tickets a rule can be tried on, and
-the audit trail one page at a time. Admins only, like `manage`; nothing here writes."""
+value (groups, active agents, categories, webhooks, custom fields, shared macros), the recent tickets a rule can
+be tried on, and the audit trail one page at a time. Admins only, like `manage`; nothing here writes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from portal.models import Category, CustomField, Group, RuleChange, Ticket, User, WebhookEndpoint
+from portal.models import Category, CustomField, Group, Macro, Rule, RuleChange, Ticket, User, WebhookEndpoint
 from portal.pagination import PageNumbers
 from portal.services.rules.manage import require_admin
 
@@ -38,6 +38,9 @@ def editor_choices(session: Session, *, actor: User, lang: str) -> dict[str, Cho
         "webhook": [(str(w.id), w.description or w.url)
                     for w in session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id))],
         "field_key": sorted(field_keys.items(), key=lambda pair: pair[1].lower()),
+        # Shared macros only: a personal one is its owner's tool, never a rule's.
+        "macro": [(str(m.id), m.title) for m in session.scalars(
+            select(Macro).where(Macro.owner_id.is_(None)).order_by(func.lower(Macro.title), Macro.id))],
     }
 
 
@@ -72,3 +75,11 @@ def changes_page(session: Session, *, actor: User, page: int = 1, per_page: int 
                                  .order_by(RuleChange.at.desc(), RuleChange.id.desc())
                                  .limit(per_page).offset((page - 1) * per_page)))
     return ChangesPage(items=items, total=total, page=page, per_page=per_page)
+
+
+def switched_off(session: Session, *, actor: User) -> list[Rule]:
+    """The rules Mesa switched off because they failed or looped (not those an admin switched off), newest first:
+    the admin area shows them until each is corrected and switched on again, or deleted."""
+    require_admin(actor)
+    return list(session.scalars(select(Rule).where(Rule.enabled.is_(False), Rule.disabled_reason.is_not(None))
+                                .order_by(Rule.updated_at.desc(), Rule.id.desc())))

@@ -151,8 +151,7 @@ def _one(session: Session, rule: engine.LoadedRule, once: bool, ticket_id: int, 
         except Exception as exc:  # a condition edited by hand in the database: switched off, as a trigger is
             log.exception("Automation %s (%r) could not be evaluated on ticket %s", rule.id, rule.name, ticket.ref)
             session.rollback()
-            engine._disable(session, rule, set(), f"A condition could not be evaluated on ticket {ticket.ref}: "
-                            f"{type(exc).__name__}: {exc}"[:1000], now)
+            engine._disable(session, rule, set(), engine._failure(exc, ticket, "condition_failed"), now)
             session.commit()
             return "disabled"
         if not matches:

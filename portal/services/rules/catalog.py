@@ -10,9 +10,9 @@ A stored rule is plain JSON:
      "actions": [{"type": "set_priority", "value": "high"}, {"type": "set_group", "value": 3}]}
 
 Value kinds (`Operator.kind`, `Param.kind`): "choice" (one of the item's `choices`), "group", "agent",
-"category", "webhook" (the id of an existing row), "text", "email", "domain", "words" (words separated by spaces or
-commas; a word ending in * matches any word it starts), "hours" (a whole number), "tags" (tag words), "field_key"
-(a custom field's key) and "none" (the operator takes no value).
+"category", "webhook", "macro" (the id of an existing row; a macro must be shared), "text", "email", "domain",
+"words" (words separated by spaces or commas; a word ending in * matches any word it starts), "hours" (a whole
+number), "tags" (tag words), "field_key" (a custom field's key) and "none" (the operator takes no value).
 """
 
 from __future__ import annotations
@@ -174,7 +174,9 @@ ACTION_TYPES: dict[str, ActionType] = {a.key: a for a in (
     ActionType("send_email", N_("Send an e-mail"), EMAIL_PARAMS),
     ActionType("call_webhook", N_("Call a webhook"), (_value("webhook", N_("Webhook")),)),
 )}
-# "Apply a macro" is not an action yet: a macro's reply has no author a rule could send it as (docs/business-rules.md).
+# "Apply a macro": a shared macro's actions, then its reply sent in public as the support team (no person), the
+# way an agent's bulk apply sends it. Personal macros are their owner's tools, never a rule's.
+ACTION_TYPES["apply_macro"] = ActionType("apply_macro", N_("Apply a macro"), (_value("macro", N_("Shared macro")),))
 
 # Actions that set one thing: twice in one rule makes no sense.
 SINGLE_ACTIONS = frozenset({"set_status", "set_priority", "set_group", "set_assignee", "set_category",

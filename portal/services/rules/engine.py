@@ -30,10 +30,11 @@ from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
+from portal.errors import N_
 from portal.models import Rule, RuleChange, RuleFiring, Ticket, TicketEvent, User
 from portal.services import commit_hooks
 from portal.services.rules import actions as acts
-from portal.services.rules.catalog import EVENTS
+from portal.services.rules.catalog import CUSTOM_FIELD, EVENTS, condition_field
 from portal.services.rules.conditions import Facts, holds
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,49 @@ RUNNING = "rules.running"  # session.info: the engine is at work; what it adds i
 ACTING = "rules.acting"  # session.info: the id of the rule whose actions are running
 # session.info: the id of the automation acting in this transaction; its events are a change the triggers see
 AUTOMATION = "rules.automation"
+
+# Why the engine switches a rule off, by code. The English words go to `Rule.disabled_reason`, the log and the audit
+# trail; the code and its values to `disabled_code`/`disabled_params`, so the admin pages say it in the reader's
+# language (views.rule_summary.reason_text).
+REASONS: dict[str, str] = {
+    "condition_failed": N_("A condition could not be evaluated on ticket %(ticket)s: %(error)s"),
+    "action_failed": N_("An action failed on ticket %(ticket)s: %(error)s"),
+    "macro_deleted": N_("On ticket %(ticket)s the macro it applies (number %(macro)s) no longer exists: choose "
+                        "another one."),
+    "macro_personal": N_("On ticket %(ticket)s the macro it applies, \u201c%(title)s\u201d, is personal now: a rule "
+                         "can only apply a shared macro."),
+    "loop_set_back": N_("Loop: on ticket %(ticket)s it set %(field)s, then rule \u201c%(other)s\u201d, which looks "
+                        "at %(field)s, set it back, and this rule would set it again."),
+    "loop_unsettled": N_("Loop: on ticket %(ticket)s the rules kept changing the ticket for %(passes)s passes and "
+                         "this rule still wanted to fire."),
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a rule was switched off: a code of REASONS and its values."""
+
+    code: str
+    params: dict
+
+    def text(self, gettext: Callable[[str], str] = str) -> str:
+        values = dict(self.params)
+        if "field" in values:  # a ticket field by its name on the form ("Priority"), else as stored
+            entry = condition_field(str(values["field"]))
+            if entry is not None and entry is not CUSTOM_FIELD:
+                values["field"] = gettext(entry.label)
+        return gettext(REASONS[self.code]) % values
+
+
+def _failure(exc: Exception, ticket: Ticket, code: str) -> Reason:
+    """An action or a condition raised: a macro that cannot be used any more, said plainly; anything else, with
+    the error as it is (for whoever corrects the rule)."""
+    if isinstance(exc, acts.MacroUnusable):
+        if exc.personal:
+            return Reason("macro_personal", {"ticket": ticket.ref, "title": exc.title})
+        return Reason("macro_deleted", {"ticket": ticket.ref, "macro": str(exc.macro_id)[:40]})
+    return Reason(code, {"ticket": ticket.ref, "error": f"{type(exc).__name__}: {exc}"[:900]})
+
 
 SPECIFIC_FIRST = (*(name for name in EVENTS if name != "ticket_updated"), "ticket_updated")
 STATUS_KINDS = frozenset({"status_changed", "reopened", "confirmed", "auto_closed", "auto_solved", "merged"})
@@ -246,8 +290,7 @@ def _safe_matches(session: Session, rule: LoadedRule, facts: Facts, disabled: se
         return _matches(rule, facts)
     except Exception as exc:
         log.exception("Rule %s (%r) could not be evaluated on ticket %s", rule.id, rule.name, facts.ticket.ref)
-        _disable(session, rule, disabled, f"A condition could not be evaluated on ticket {facts.ticket.ref}: "
-                 f"{type(exc).__name__}: {exc}"[:1000], now)
+        _disable(session, rule, disabled, _failure(exc, facts.ticket, "condition_failed"), now)
         return False
 
 
@@ -261,7 +304,7 @@ def _fire(session: Session, rule: LoadedRule, change: Change, disabled: set[int]
     savepoint = session.begin_nested()
     session.info[ACTING] = rule.id
     try:
-        for action in rule.actions:
+        for action in (step for written in rule.actions for step in acts.steps(session, written)):
             try:
                 said = acts.apply(acting, action)
             except acts.Skipped as why:
@@ -280,8 +323,7 @@ def _fire(session: Session, rule: LoadedRule, change: Change, disabled: set[int]
         if savepoint.is_active:
             savepoint.rollback()
         log.exception("Rule %s (%r) failed on ticket %s and was disabled", rule.id, rule.name, ticket.ref)
-        _disable(session, rule, disabled, f"An action failed on ticket {ticket.ref}: "
-                 f"{type(exc).__name__}: {exc}"[:1000], now)
+        _disable(session, rule, disabled, _failure(exc, ticket, "action_failed"), now)
         return False
     for name in changed_fields:
         change.set_by[name] = rule.id
@@ -321,15 +363,14 @@ def _refuse_loops(session: Session, rules: tuple[LoadedRule, ...], change: Chang
         rule = by_id[rule_id]
         if rule_id in disabled or not _safe_matches(session, rule, facts, disabled, now):
             continue
-        for action in rule.actions:
+        for action in (step for written in rule.actions for step in acts.steps(session, written, strict=False)):
             name = acts.field_of(action)
             other = by_id.get(change.set_by.get(name)) if name else None
             if other is None or other.id == rule.id or not acts.wants(action, change.ticket):
                 continue
             if name in other.reads:
-                _disable(session, rule, disabled, (
-                    f"Loop: on ticket {change.ticket.ref} it set {name}, then rule \u201c{other.name}\u201d, "
-                    f"which looks at {name}, set it back, and this rule would set it again."), now)
+                _disable(session, rule, disabled, Reason("loop_set_back", {
+                    "ticket": change.ticket.ref, "field": name, "other": other.name}), now)
                 break
 
 
@@ -339,22 +380,26 @@ def _refuse_unsettled(session: Session, rules: tuple[LoadedRule, ...], change: C
     for rule in rules:
         if rule.id not in change.fired and rule.id not in disabled and _safe_matches(session, rule, facts,
                                                                                       disabled, now):
-            _disable(session, rule, disabled, (
-                f"Loop: on ticket {change.ticket.ref} the rules kept changing the ticket for {MAX_PASSES} passes "
-                "and this rule still wanted to fire."), now)
+            _disable(session, rule, disabled, Reason("loop_unsettled", {"ticket": change.ticket.ref,
+                                                                        "passes": MAX_PASSES}), now)
 
 
-def _disable(session: Session, loaded: LoadedRule, disabled: set[int], reason: str, now: datetime) -> None:
-    """Switch the rule off, say why on the rule and in its audit trail, and log it."""
+def _disable(session: Session, loaded: LoadedRule, disabled: set[int], why: Reason | str, now: datetime) -> None:
+    """Switch the rule off, say why on the rule (in English, and as a code for the admin's language) and in its
+    audit trail, and log it. A plain string is a reason with no code: shown as written."""
     disabled.add(loaded.id)
     rule = session.get(Rule, loaded.id)
     if rule is None or not rule.enabled:
         return
+    reason = (why.text() if isinstance(why, Reason) else why)[:1000]
     rule.enabled, rule.disabled_reason = False, reason
+    rule.disabled_code = why.code if isinstance(why, Reason) else None
+    rule.disabled_params = dict(why.params) if isinstance(why, Reason) else None
     rule.version += 1
     rule.updated_at = now
     session.add(RuleChange(rule_id=rule.id, rule_name=rule.name, actor_id=None, at=now, what="disabled",
-                           snapshot={"reason": reason}))
+                           snapshot={"reason": reason, "code": rule.disabled_code,
+                                     "params": rule.disabled_params}))
     log.warning("Rule %s (%r) disabled: %s", rule.id, rule.name, reason)
 
 
@@ -401,4 +446,5 @@ def explain(session: Session, rule_or_data: Rule | dict, ticket: Ticket, *, acto
     all_checked = [Checked(c, holds(c, facts)) for c in data["conditions_all"]]
     any_checked = [Checked(c, holds(c, facts)) for c in data["conditions_any"]]
     matches = all(c.matched for c in all_checked) and (not any_checked or any(c.matched for c in any_checked))
-    return Explanation(all_checked, any_checked, matches, [acts.preview(session, a, ticket) for a in data["actions"]])
+    return Explanation(all_checked, any_checked, matches, [acts.preview(session, step, ticket) for a in data["actions"]
+                                                           for step in acts.steps(session, a, strict=False)])

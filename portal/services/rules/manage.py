@@ -118,7 +118,7 @@ def update_rule(session: Session, rule: Rule, data: object, *, expected_version:
     for key, value in clean.items():
         setattr(rule, key, value)
     if rule.enabled:
-        rule.disabled_reason = None
+        rule.disabled_reason = rule.disabled_code = rule.disabled_params = None
     _touch(rule, actor, now)
     _record(session, rule, "updated", actor=actor, now=now)
     return rule
@@ -173,7 +173,7 @@ def set_enabled(session: Session, rule: Rule, enabled: bool, *, actor: User, now
         return
     rule.enabled = bool(enabled)
     if rule.enabled:
-        rule.disabled_reason = None
+        rule.disabled_reason = rule.disabled_code = rule.disabled_params = None
     _touch(rule, actor, now)
     _record(session, rule, "enabled" if rule.enabled else "disabled", actor=actor, now=now)
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal.errors import N_
 from portal.integers import whole_number
-from portal.models import PRIORITIES, Category, CustomField, Group, Rule, User, WebhookEndpoint
+from portal.models import PRIORITIES, Category, CustomField, Group, Macro, Rule, User, WebhookEndpoint
 from portal.models.rules import RULE_KINDS
 from portal.services.rules import catalog
 from portal.services.rules.catalog import (
@@ -72,6 +72,7 @@ class _Known:
             "category": select(Category.id),
             "webhook": select(WebhookEndpoint.id),
             "field_key": select(CustomField.key).where(CustomField.active.is_(True)),
+            "macro": select(Macro.id).where(Macro.owner_id.is_(None)),  # shared macros only
         }
         return value in self._get(kind, queries[kind])
 
@@ -214,6 +215,8 @@ def _value(known: _Known, kind: str, choices: tuple, raw: object, key: str, erro
         return None
     if kind in ("group", "agent", "category", "webhook"):
         return _row_id(known, kind, raw, key, errors)
+    if kind == "macro":
+        return _macro_id(known, raw, key, errors)
     if kind == "assignee":
         return AUTO_ASSIGN if raw == AUTO_ASSIGN else _row_id(known, "agent", raw, key, errors)
     if kind == "hours":
@@ -279,6 +282,20 @@ def _row_id(known: _Known, kind: str, raw: object, key: str, errors: Errors) -> 
         }[kind])
         return None
     return number
+
+
+def _macro_id(known: _Known, raw: object, key: str, errors: Errors) -> int | None:
+    """A shared macro; a personal one is refused by name, so the admin knows why it is not offered."""
+    number = whole_number(raw, minimum=1)
+    if number is not None and known.has("macro", number):
+        return number
+    personal = known.session.get(Macro, number) if number is not None else None
+    errors[key] = Problem(
+        N_("The macro \u201c%(title)s\u201d is personal to one agent: a rule can only apply a shared macro.")
+        if personal is not None else
+        N_("Choose one of the shared macros offered: this one does not exist (it may have been deleted)."),
+        {"title": personal.title} if personal is not None else {})
+    return None
 
 
 def _tags(raw: object, key: str, errors: Errors) -> list[str] | None:
