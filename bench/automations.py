@@ -114,7 +114,7 @@ def ticket_rows(count: int, people, backlog: float, seed: int = 18):
     rng = random.Random(seed)
     statuses, priorities = Weighted(STATUSES), Weighted(PRIORITIES)
     channels, languages = Weighted(CHANNELS), Weighted(LANGUAGES)
-    groups = list(people.groups.values())
+    groups = sorted(people.groups.values())  # the same ids on either database, whatever order they came in
     agents = people.agents
     customers = people.customers["en"] + people.customers["es"]
     previous = NOW - timedelta(hours=backlog)  # the previous run's clock
