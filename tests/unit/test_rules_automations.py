@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.errors import Invalid
-from portal.models import Rule, RuleFiring, Ticket, TicketEvent
+from portal.models import Rule, RuleFiring, Ticket, TicketEvent, TicketTag
 from portal.services.rules import automations, manage
 from portal.services.rules.validation import validate
 
@@ -203,6 +203,35 @@ def test_the_sql_filter_never_drops_a_ticket_python_would_match(db, make, create
     db.commit()
     make.ticket(language="en", now=T0)
     assert run(db, hours(1)).fired == {"Remind": [spanish.ref]}
+
+
+def test_tickets_it_already_tagged_are_not_even_read(db, make, create):
+    """"Tags include none of" is answered by SQL: an automation that tags what it acted on reads only the
+    tickets it has not tagged yet, hour after hour (at 1M tickets, 10,000 fewer reads a run)."""
+    create(automation(conditions=[{"field": "priority", "op": "is", "value": "urgent"}, NOT_REMINDED],
+                      actions=[REMIND]))
+    fresh = make.ticket(priority="urgent", now=T0)
+    for tags in (["reminded"], ["reminded", "vip"]):
+        make.ticket(priority="urgent", now=T0).tags.extend(TicketTag(tag=tag) for tag in tags)
+    db.commit()
+    first = run(db, hours(1))
+    assert first.checked == 1 and first.fired == {"Remind": [fresh.ref]}
+    second = run(db, hours(2))
+    assert second.checked == 0 and second.fired == {}
+
+
+def test_tags_that_must_be_there_are_looked_up_exactly_as_the_conditions_check_them(db, make, create):
+    create(automation(conditions=[{"field": "tags", "op": "has", "value": ["vip", "gold"]}],
+                      actions=[{"type": "remove_tags", "value": ["vip", "gold"]}]))
+    vip = make.ticket(now=T0)
+    vip.tags.extend([TicketTag(tag="vip"), TicketTag(tag="callback")])
+    make.ticket(now=T0).tags.append(TicketTag(tag="vip-lite"))  # another tag, not a longer spelling of it
+    make.ticket(now=T0)
+    db.commit()
+    report = run(db, hours(1))
+    assert report.checked == 1 and report.fired == {"Remind": [vip.ref]}
+    db.refresh(vip)
+    assert vip.tag_names == ["callback"]
 
 
 def test_a_failing_automation_is_disabled_with_the_reason(db, make, create, monkeypatch):
