@@ -1,13 +1,13 @@
 """automation indexes: solved tickets by the time they were solved
 
 Revision ID: e8a4b6c0d413
-Revises: a4c8d2e6f409
+Revises: d7f3a5b9c412
 Create Date: 2026-12-08 00:30:00
 """
 from alembic import op
 
 revision = 'e8a4b6c0d413'
-down_revision = 'a4c8d2e6f409'
+down_revision = 'd7f3a5b9c412'
 branch_labels = None
 depends_on = None
 
