@@ -60,5 +60,5 @@ def test_the_time_tag_names_the_exact_time_and_utc_for_machines(ctx):
     with force_locale("en"):
         tag = str(time_tag(stored))
     assert f'datetime="{stored.year}-12-07T12:28:00Z"' in tag
-    assert ">7 Dec, 13:28</time>" in tag and f"December 7, {stored.year}, 13:28 CET" in tag
+    assert ">7 Dec, 13:28</time>" in tag and f"7 Dec {stored.year}, 13:28 CET" in tag
     assert "—" in str(time_tag(None))
