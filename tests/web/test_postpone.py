@@ -198,3 +198,14 @@ def test_the_api_reads_and_writes_postponed_until(client, db, make, alice, agnes
                             json={"version": data["version"], "postponed_until": None})
     assert response.status_code == 200 and response.get_json()["postponed_until"] is None
     assert reload(db, ticket).postponed_until is None
+
+
+def test_admins_find_postpone_among_a_rules_actions(client, db, admin_user):
+    from portal.services.rules import manage
+
+    manage.create_rule(db, {"name": "Park new ones", "events": ["ticket_created"], "conditions_all": [],
+                            "actions": [{"type": "postpone", "value": 24}]}, actor=admin_user, now=utcnow())
+    db.commit()
+    login(client, admin_user)
+    assert 'value="postpone"' in client.get("/admin/rules/new").text
+    assert "Postpone for 24 hours" in client.get("/admin/rules").text
