@@ -6,7 +6,7 @@ checks the table and the cell's guard, updates the ticket (status, timestamps, v
 
 The caller checks ownership (a customer acts only on their own tickets) and the optimistic-lock version.
 E-mail ingestion that recognises the requester acts with the `customer` role on their behalf; the `system`
-role is for the timers (auto_close, pending_timeout).
+role is for the timers (auto_close, pending_timeout, and resume when a postponement ends).
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class Action(StrEnum):
     DE_ESCALATE = "de_escalate"
     MERGE = "merge"  # the source ticket closes; the caller moves its conversation
     FOLLOW_UP = "follow_up"  # the closed ticket is untouched; the caller creates the new, linked ticket
+    POSTPONE = "postpone"  # status unchanged: the caller sets when it comes back (services.postpone)
+    RESUME = "resume"  # back from a postponement: to the agents, open
 
 
 class Role(StrEnum):
@@ -191,6 +193,17 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     (S.PENDING, A.MERGE): Rule(S.CLOSED, AGENTS, kind="merged"),
     (S.ON_HOLD, A.MERGE): Rule(S.CLOSED, AGENTS, kind="merged"),
     (S.SOLVED, A.MERGE): Rule(S.CLOSED, AGENTS, kind="merged"),
+    # postponing leaves the working queues until a date; the status stays, the row says who may and from where
+    # (a solved ticket already waits for the customer and its auto-close clock: nothing to postpone)
+    (S.NEW, A.POSTPONE): Rule(S.NEW, AGENTS),
+    (S.OPEN, A.POSTPONE): Rule(S.OPEN, AGENTS),
+    (S.PENDING, A.POSTPONE): Rule(S.PENDING, AGENTS),
+    (S.ON_HOLD, A.POSTPONE): Rule(S.ON_HOLD, AGENTS),
+    # when the time comes (the system's job), or an agent's "Resume now": back to the agents, open
+    (S.NEW, A.RESUME): Rule(S.OPEN, AGENTS | SYSTEM),
+    (S.OPEN, A.RESUME): Rule(S.OPEN, AGENTS | SYSTEM),
+    (S.PENDING, A.RESUME): Rule(S.OPEN, AGENTS | SYSTEM),
+    (S.ON_HOLD, A.RESUME): Rule(S.OPEN, AGENTS | SYSTEM),
     # closed is terminal: the only thing left is to start a new ticket linked to it
     (S.CLOSED, A.FOLLOW_UP): Rule(S.CLOSED, CUSTOMER | AGENTS),
 }

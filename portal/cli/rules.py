@@ -3,7 +3,8 @@
 
     0 * * * *  cd /srv/mesa && .venv/bin/flask --app app rules run-automations
 
-It is safe on several hosts at once (each ticket is claimed before an automation acts on it)."""
+It also brings back the postponed tickets whose time has come (services.postpone). It is safe on several hosts
+at once (each ticket is claimed before an automation acts on it, or before it is brought back)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from portal.clock import utcnow
 from portal.errors import Invalid
 from portal.extensions import db_session
 from portal.models import User
+from portal.services import postpone
 from portal.services.rules import automations, manage
 
 group = AppGroup("rules", help="Business rules: export and import them as JSON; run the automations (cron).")
@@ -80,14 +82,19 @@ def run_automations(now_text: str | None, no_mail: bool) -> None:
     from portal.cli.tickets import parse_now
     from portal.views import notify_dispatch
 
-    report = automations.run(db_session(), now=parse_now(now_text),
-                             settings=current_app.extensions["rules_settings"])
+    now = parse_now(now_text)
+    # Postponed tickets whose time has come are back first, so that the automations see them open.
+    woken = postpone.wake_due(db_session(), now=now)
+    if woken.woken:
+        click.echo(f"Back from postponement: {len(woken.woken)} ticket(s): {', '.join(woken.woken[:20])}"
+                   f"{' …' if len(woken.woken) > 20 else ''}")
+    report = automations.run(db_session(), now=now, settings=current_app.extensions["rules_settings"])
     for name, refs in report.fired.items():
         click.echo(f"{name}: {len(refs)} ticket(s): {', '.join(refs[:20])}{' …' if len(refs) > 20 else ''}")
     click.echo(f"Automations acted on {report.total} ticket(s) out of {report.checked} candidate(s).")
-    if report.notifications and not no_mail:
-        sent = notify_dispatch.dispatch(report.notifications)
+    if (woken.notifications or report.notifications) and not no_mail:
+        sent = notify_dispatch.dispatch(woken.notifications + report.notifications)
         click.echo(f"E-mails: {len(sent.sent)} sent, {len(sent.failed)} failed"
                    f"{' (mail server down: `mail flush` will retry)' if sent.server_down else ''}.")
-    if report.errors:
-        raise click.ClickException(f"Failed on ticket ids {', '.join(report.errors)}; see the log.")
+    if report.errors or woken.errors:
+        raise click.ClickException(f"Failed on ticket ids {', '.join(woken.errors + report.errors)}; see the log.")

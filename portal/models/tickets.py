@@ -75,6 +75,9 @@ class Ticket(Base):
     # The SLA plan whose targets this ticket runs on, when a rule chose one (a department's own targets);
     # none: the requester's plan (services.sla.plan_of).
     sla_plan: Mapped[str | None] = mapped_column(String(16))
+    # Postponed (services.postpone): out of the working queues until then, when it comes back open. Not a
+    # status: the customer sees the ticket as it is.
+    postponed_until: Mapped[datetime | None] = mapped_column(index=True)
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])

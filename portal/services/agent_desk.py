@@ -29,7 +29,7 @@ from portal.models import (
     TicketTag,
     User,
 )
-from portal.services import agent_notifications, assignment_rules, categories, tickets
+from portal.services import agent_notifications, assignment_rules, categories, postpone, tickets
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -38,7 +38,7 @@ PRESENCE_WINDOW = timedelta(seconds=10)
 TYPING_WINDOW = timedelta(seconds=6)
 TAG_MAX = 40
 TAG_RE = re.compile(r"^[\w][\w\-.]*$", re.UNICODE)
-BULK_ACTIONS = ("assign", "status", "priority", "add_tag", "remove_tag")
+BULK_ACTIONS = ("assign", "status", "priority", "add_tag", "remove_tag", "postpone", "resume")
 BULK_MAX = 200
 
 
@@ -204,13 +204,16 @@ def set_field_value(session: Session, ticket: Ticket, field_id: int, value: str,
 # ---- Bulk ---------------------------------------------------------------------------------------------------
 
 
-def bulk(session: Session, refs: Sequence[str], action: str, value: str, *, actor: User, now: datetime
-         ) -> tuple[list[Ticket], list[tuple[str, DomainError]]]:
+def bulk(session: Session, refs: Sequence[str], action: str, value: str, *, actor: User, now: datetime,
+         until: datetime | None = None) -> tuple[list[Ticket], list[tuple[str, DomainError]]]:
     """One action on many tickets: one event per changed ticket. Returns the tickets and the refusals
     (ref, the error saying why) of those that could not change (a closed ticket, a status the machine refuses,
-    a guided group's ticket the actor may not assign); the others change."""
+    a guided group's ticket the actor may not assign); the others change. `until`: when postponed tickets
+    come back (UTC)."""
     if action not in BULK_ACTIONS:
         raise Invalid(N_("Choose one of the actions offered."), field="action")
+    if action == "postpone":
+        until = postpone.check_until(until, now=now)  # wrong for every ticket: said once
     refs = list(dict.fromkeys(refs))[:BULK_MAX]
     if not refs:
         raise Invalid(N_("Select at least one ticket."), field="refs")
@@ -234,6 +237,10 @@ def bulk(session: Session, refs: Sequence[str], action: str, value: str, *, acto
                     set_priority(session, ticket, value, actor=actor, now=now)
                 elif action == "add_tag":
                     add_tag(session, ticket, value, actor=actor, now=now)
+                elif action == "postpone":
+                    postpone.postpone(session, ticket, until, actor=actor, now=now)
+                elif action == "resume":
+                    postpone.resume(session, ticket, actor=actor, now=now)
                 else:
                     remove_tag(session, ticket, value, actor=actor, now=now)
             changed.append(ticket)

@@ -36,6 +36,7 @@ from portal.models import (
 )
 from portal.models.reports import TicketMetric
 from portal.services.content_gaps import SAW_SUGGESTIONS_WINDOW
+from portal.services.postpone import not_postponed, postponed
 from portal.services.reports import DUE_SOON, day_start, mine_or_my_groups
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ VIEW_LABELS = {
     "mine": N_("Mine"),
     "pending": N_("Pending"),
     "on_hold": N_("On hold"),
+    "postponed": N_("Postponed"),
     "solved": N_("Recently solved"),
     "open": N_("All open"),
     "all": N_("All tickets"),
@@ -196,6 +198,7 @@ class QueueRow:
     sla_due_at: datetime | None
     sla_breached_at: datetime | None
     assignee_id: int | None
+    postponed_until: datetime | None  # shown in the "Postponed" queue: when it comes back
     requester_name: str | None
     assignee_name: str | None
     group_name: str | None
@@ -209,7 +212,8 @@ class QueueRow:
         return cls(
             ticket.id, ticket.ref, ticket.subject, ticket.status, ticket.priority, ticket.version, ticket.created_at,
             ticket.updated_at, ticket.solved_at, ticket.sla_due_at, ticket.sla_breached_at, ticket.assignee_id,
-            ticket.requester.name if ticket.requester else None, ticket.assignee.name if ticket.assignee else None,
+            ticket.postponed_until, ticket.requester.name if ticket.requester else None,
+            ticket.assignee.name if ticket.assignee else None,
             ticket.group.name if ticket.group else None, ticket.group.guided if ticket.group else None,
             tuple(ticket.tag_names), sla_state(ticket, now=now))
 
@@ -220,7 +224,8 @@ _TAG_SEPARATOR = "\x1f"  # no tag can hold it (agent_desk.TAG_RE)
 # Plain table columns, run on the connection: the rows need none of the ORM's work.
 _ROWS = (select(
     *(_TICKETS.c[name] for name in ("id", "ref", "subject", "status", "priority", "version", "created_at",
-                                    "updated_at", "solved_at", "sla_due_at", "sla_breached_at", "assignee_id")),
+                                    "updated_at", "solved_at", "sla_due_at", "sla_breached_at", "assignee_id",
+                                    "postponed_until")),
     _REQUESTERS.c.name, _ASSIGNEES.c.name, _GROUPS.c.name, _GROUPS.c.guided,
     select(func.aggregate_strings(_TAGS.c.tag, _TAG_SEPARATOR)).where(_TAGS.c.ticket_id == _TICKETS.c.id)
     .scalar_subquery())
@@ -260,7 +265,19 @@ def views_for(agent: User, groups: Iterable[Group | Named] | None = None) -> lis
 
 def view_spec(view: str, agent: User, *, now: datetime) -> tuple[tuple[str, ...], list[ColumnElement[bool]]]:
     """The statuses a view holds and its other conditions. Each status is read on its own (an index range
-    in the order of the page), so no view sorts all its tickets."""
+    in the order of the page), so no view sorts all its tickets. The working views leave out the postponed
+    tickets (services.postpone), which "Postponed" lists; "All tickets" has everything."""
+    if view == "postponed":
+        return OPEN_STATUSES, [postponed(now)]
+    if view == "solved":
+        return ("solved",), [Ticket.updated_at >= now - RECENT_SOLVED]
+    if view == "all":
+        return ALL_STATUSES, []
+    statuses, conditions = _working_view(view, agent)
+    return statuses, [*conditions, not_postponed(now)]
+
+
+def _working_view(view: str, agent: User) -> tuple[tuple[str, ...], list[ColumnElement[bool]]]:
     if view == "unassigned":
         return OPEN_STATUSES, [Ticket.assignee_id.is_(None)]
     if view == "mine":
@@ -269,12 +286,8 @@ def view_spec(view: str, agent: User, *, now: datetime) -> tuple[tuple[str, ...]
         return ("pending",), []
     if view == "on_hold":
         return ("on_hold",), []
-    if view == "solved":
-        return ("solved",), [Ticket.updated_at >= now - RECENT_SOLVED]
     if view == "open":
         return OPEN_STATUSES, []
-    if view == "all":
-        return ALL_STATUSES, []
     if view.startswith("group:") and is_id(view[6:]):
         return OPEN_STATUSES, [Ticket.group_id == int(view[6:])]
     raise Invalid(N_("Choose one of the queues offered."), field="view")

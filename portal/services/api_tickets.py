@@ -34,7 +34,7 @@ from portal.models import (
     TicketTag,
     User,
 )
-from portal.services import agent_desk, assignment, categories, tickets
+from portal.services import agent_desk, assignment, categories, postpone, tickets
 from portal.services.customer_tickets import CUSTOMER_FILTERS
 from portal.status import Status
 
@@ -273,6 +273,7 @@ class TicketChanges:
     category_id: object = UNCHANGED  # an id, None for no category
     language: str | None = None
     tags: list[str] | None = None
+    postponed_until: object = UNCHANGED  # a time (UTC), None to resume now
 
 
 def update_ticket(session: Session, ticket: Ticket, changes: TicketChanges, *, actor: User, now: datetime) -> None:
@@ -302,17 +303,25 @@ def update_ticket(session: Session, ticket: Ticket, changes: TicketChanges, *, a
         agent_desk.set_priority(session, ticket, changes.priority, actor=actor, now=now)
     if changes.tags is not None:
         _replace_tags(session, ticket, changes.tags, actor=actor, now=now)
+    if changes.postponed_until is None and ticket.postponed_until is not None:  # resume, then the action
+        postpone.resume(session, ticket, actor=actor, now=now)
     if changes.action == "take":
         assignment.take(session, ticket, actor=actor, now=now)
     elif changes.action is not None:
         tickets.set_status(session, ticket, str(AGENT_ACTIONS[changes.action]), actor=actor, now=now)
+    if isinstance(changes.postponed_until, datetime):  # last: "set pending and postpone" in one call
+        try:
+            postpone.postpone(session, ticket, changes.postponed_until, actor=actor, now=now)
+        except Invalid as exc:
+            exc.details["field"] = "postponed_until"  # the API's name for it
+            raise
 
 
 def _customer_update(session: Session, ticket: Ticket, changes: TicketChanges, *, actor: User,
                      now: datetime) -> None:
     if (changes.priority is not None or changes.tags is not None or changes.assignee_id is not UNCHANGED
             or changes.group_id is not UNCHANGED or changes.category_id is not UNCHANGED
-            or changes.language is not None):
+            or changes.language is not None or changes.postponed_until is not UNCHANGED):
         raise NotAllowed(N_("Customers can only confirm or reopen their tickets."))
     if changes.action not in CUSTOMER_ACTIONS:
         raise Invalid(N_("Choose one of these actions: %(actions)s."), field="action",

@@ -21,6 +21,7 @@ from portal.errors import N_, Invalid, NotAllowed
 from portal.models import Category, Group, Ticket, TicketEvent, User, group_members
 from portal.services import assignment_rules, sla, tickets
 from portal.services.assignment_rules import fits
+from portal.services.postpone import not_postponed
 from portal.status import Action
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ def next_ticket(session: Session, agent: User, *, now: datetime) -> Ticket | Non
     candidates = session.scalars(
         select(Ticket.id).outerjoin(Category, Category.id == Ticket.category_id)
         .where(Ticket.group_id.in_(group_ids), Ticket.assignee_id.is_(None), Ticket.status.in_(UNSOLVED),
-               assignment_rules.fitting_tickets(agent.skills or []))
+               not_postponed(now), assignment_rules.fitting_tickets(agent.skills or []))
         .order_by(Ticket.sla_due_at.is_(None), Ticket.sla_due_at, rank, Ticket.created_at, Ticket.id).limit(20)
     ).all()
     for ticket_id in candidates:

@@ -99,8 +99,11 @@ def _apply_status(session: Session, ticket: Ticket, action: str, *, actor: User 
     events = [TicketEvent(ticket=ticket, **asdict(record)) for record in records]
     session.add_all(events)
     if ticket.status != old_status:
+        from portal.services import postpone  # postpone builds on this module
+
         notifications.status_changed(session, ticket, old_status, ticket.status, actor=actor, now=now)
         ticket.custom_status, ticket.custom_status_id = None, None  # a label belongs to the status it refines
+        events += postpone.status_changed(session, ticket, actor=actor, now=now)
     sla.refresh(session, ticket, now)
     return events
 
@@ -287,13 +290,16 @@ def customer_reply(
 ) -> Message:
     """The requester writes: a ticket waiting for them (pending), on hold or solved goes back to the agents
     (open; on solved that is a reopen), except that a plain "thanks" leaves a solved ticket solved. A closed
-    ticket takes no reply: the customer is offered a follow-up instead."""
+    ticket takes no reply: the customer is offered a follow-up instead. A postponed ticket comes back at once."""
+    from portal.services import postpone  # postpone builds on this module
+
     body = check_body(body)
     _require_possible(ticket, Action.CUSTOMER_REPLY, Role.CUSTOMER, actor)
     stored = _save_uploads(store, uploads, now=now)
     try:
         events = change_status(session, ticket, Action.CUSTOMER_REPLY, actor=actor, role=Role.CUSTOMER, now=now,
                                text=body)
+        postpone.customer_replied(session, ticket, actor=actor, now=now)
         message = add_message(session, ticket, body=body, author=actor, public=True, now=now, attachments=stored)
         agent_notifications.customer_replied(session, ticket, reopened=any(e.kind == "reopened" for e in events),
                                              now=now)

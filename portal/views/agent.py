@@ -28,6 +28,7 @@ from portal.services import (
     categories,
     kb_search,
     notifications,
+    postpone,
     sent_articles,
     tickets,
 )
@@ -48,7 +49,7 @@ FILTER_KEYS = ("status", "priority", "group", "assignee", "tag", "channel", "lan
 ARTICLE_HITS = 5
 # The bulk form has one input per action (so it works without JavaScript); the button says which.
 BULK_VALUE_FIELDS = {"assign": "assign_to", "status": "set_status", "priority": "set_priority", "add_tag": "tag",
-                     "remove_tag": "tag"}
+                     "remove_tag": "tag", "postpone": "postpone_for"}
 
 
 def init_app(app: Flask) -> None:
@@ -89,6 +90,7 @@ def queue_row_text() -> dict[str, object]:
     return {
         "select": _("Select"), "take": _("Take"), "unassigned": _("Unassigned"), "breached": _("Breached"),
         "guided": _("Guided: use “Next ticket”"),
+        "postponed": _("Postponed until"),
         "status": {s: _(agent_label(s)) for s in ("new", "open", "pending", "on_hold", "solved", "closed")},
         "priority": {"low": _("Low"), "normal": _("Normal"), "high": _("High"), "urgent": _("Urgent")},
     }
@@ -162,8 +164,11 @@ def bulk() -> Response | tuple[str, int]:
     try:
         action = request.form.get("action", "")
         value = request.form.get(BULK_VALUE_FIELDS.get(action, "value"), "").strip()
+        # "postpone": a quick choice (services.postpone), in the portal's time zone
+        until = postpone.quick_until(value, now=utcnow(), zone=str(current_app.config["TIMEZONE"])) \
+            if action == "postpone" else None
         changed, refused = agent_desk.bulk(session, request.form.getlist("refs"), action, value, actor=_me(),
-                                           now=utcnow())
+                                           now=utcnow(), until=until)
         session.commit()
     except DomainError as exc:
         session.rollback()
@@ -478,4 +483,5 @@ def _store() -> AttachmentStore:
     return AttachmentStore.from_config(current_app.config)
 
 
-from portal.views import agent_macros, agent_more  # noqa: E402,F401,I001  (more routes on this blueprint)
+# more routes on this blueprint
+from portal.views import agent_macros, agent_more, agent_postpone  # noqa: E402,F401,I001

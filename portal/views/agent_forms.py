@@ -41,6 +41,14 @@ class VersionForm(FlaskForm):
     version = WholeNumberField(validators=[Optional()])
 
 
+class PostponeForm(FlaskForm):
+    """Postpone until `until` (a datetime-local value, the portal's time zone), or a quick choice's key."""
+
+    until = StringField(validators=[Optional(), Length(max=40)])
+    quick = StringField(validators=[Optional(), Length(max=20)])
+    version = WholeNumberField(validators=[Optional()])
+
+
 class FieldForm(FlaskForm):
     """One side-panel change: `field` names what changes, `value` is its new value."""
 

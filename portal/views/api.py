@@ -24,7 +24,7 @@ from portal.errors import N_, DomainError, Invalid, Malformed, NotAllowed
 from portal.extensions import csrf, db_session, limiter
 from portal.integers import whole_number
 from portal.models import ROLES, Attachment, Category, Message, Ticket, User
-from portal.services import accounts, api_tickets, api_tokens, tickets
+from portal.services import accounts, api_tickets, api_tokens, postpone, tickets
 from portal.services.attachments import MAX_PER_MESSAGE, AttachmentStore, Upload, delivery
 from portal.status import can
 from portal.views.api_schema import openapi_document
@@ -179,6 +179,15 @@ def _optional_id(data: dict, name: str) -> object:
     return None if data[name] is None else _integer(data, name, required=True)
 
 
+def _optional_time(data: dict, name: str) -> object:
+    """Absent: unchanged; null: none; an ISO 8601 time (UTC without an offset)."""
+    if name not in data:
+        return api_tickets.UNCHANGED
+    if data[name] is None:
+        return None
+    return api_tickets.parse_timestamp(_string(data, name, required=True, max_length=40) or "", name=name)
+
+
 def _store() -> AttachmentStore:
     return AttachmentStore.from_config(current_app.config)
 
@@ -225,6 +234,8 @@ def _ticket(ticket: Ticket) -> dict:
     if me.is_agent:
         data["group"] = None if ticket.group is None else {"id": ticket.group.id, "name": ticket.group.name}
         data["tags"] = sorted(ticket.tag_names)
+        data["postponed_until"] = _time(ticket.postponed_until) if postpone.is_postponed(ticket, now=utcnow()) \
+            else None
     return data
 
 
@@ -341,6 +352,7 @@ def update_ticket(ref: str) -> Response:
         priority=_string(data, "priority", max_length=20), assignee_id=_optional_id(data, "assignee_id"),
         group_id=_optional_id(data, "group_id"), category_id=_optional_id(data, "category_id"),
         language=_string(data, "language", max_length=8), tags=tags,
+        postponed_until=_optional_time(data, "postponed_until"),
     )
     api_tickets.update_ticket(session, ticket, changes, actor=me, now=utcnow())
     session.commit()

@@ -141,6 +141,8 @@ SCHEMAS: dict[str, dict] = {
             "assignee": _nullable(_ref("Person")),
             "group": _nullable(_ref("Group")),
             "tags": {"type": "array", "items": {"type": "string"}, "description": "Agents only"},
+            "postponed_until": _nullable({**TIME, "description": "Agents only: out of the working queues until "
+                                                                 "then, when it comes back open (UTC)"}),
             "created_at": TIME,
             "updated_at": TIME,
             "version": {"type": "integer", "description": "Send it back with PATCH (optimistic locking)"},
@@ -198,6 +200,8 @@ SCHEMAS: dict[str, dict] = {
             "language": _optional({"type": "string", "enum": LANGUAGES, "description": "Agents"}),
             "tags": {"type": "array", "items": TAG, "maxItems": MAX_TAGS, "nullable": True,
                      "description": "The complete new set of tags"},
+            "postponed_until": _nullable({**TIME, "description": "Agents: postpone until then (in the future, at "
+                                                                 "most a year ahead); null: resume now"}),
         },
     },
     "Attachment": {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import get_locale, gettext
+from datetime import datetime
+
+from flask_babel import format_datetime, get_locale, gettext
 
 from portal.errors import N_
 from portal.extensions import request_translations
@@ -48,6 +50,7 @@ RULE_EVENT_TEXTS = {
     "sla_plan": N_("Rule “%(rule)s” set the SLA plan to %(value)s"),
     "tag_added": N_("Rule “%(rule)s” added the tag %(value)s"),
     "tag_removed": N_("Rule “%(rule)s” removed the tag %(value)s"),
+    "postponed_until": N_("Rule “%(rule)s” postponed the ticket until %(value)s"),
 }
 RULE_FIELD_TEXT = N_("Rule “%(rule)s” set %(field)s to %(value)s")
 
@@ -69,8 +72,21 @@ def rule_event_text(event, names: dict | None = None, groups=()) -> str:
         category = getattr(event.ticket, "category", None)
         value = category.name(str(get_locale() or "en")) if category is not None and str(category.id) == value \
             else value
+    elif event.field == "postponed_until" and value:
+        value = postponed_time(value)
     key = event.kind if event.kind in ("tag_added", "tag_removed") else event.field
     text = RULE_EVENT_TEXTS.get(key, RULE_FIELD_TEXT)
     rule_name = event.rule.name if event.rule is not None else "?"
     shown = value if value is not None else (event.old_value or "—")
     return gettext(text, rule=rule_name, value=shown, field=event.field or event.kind)
+
+
+SHORT_TIME = "d MMM, HH:mm"  # "9 Dec, 10:00" / "9 dic, 10:00", in the portal's time zone
+
+
+def postponed_time(iso: str | None) -> str:
+    """A time stored in an event (UTC, ISO) as the timeline shows it: "9 Dec, 10:00" in the portal's time zone."""
+    try:
+        return format_datetime(datetime.fromisoformat(iso or ""), SHORT_TIME)
+    except ValueError:
+        return iso or "—"

@@ -64,6 +64,8 @@ def action_text(action: dict, choices: dict) -> str:
         return f"{label}: “{body[:60]}{'…' if len(body) > 60 else ''}”"
     if kind.key == "set_field":
         return f"{label}: {action.get('field', '')} = {action.get('value', '')}"
+    if kind.key == "postpone":
+        return gettext("Postpone for %(hours)s hours", hours=action.get("value", ""))
     param = kind.params[0]
     return f"{label}: {_label(param.kind, action.get(param.name), choices, param.choices)}"
 

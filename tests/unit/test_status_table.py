@@ -46,6 +46,8 @@ new      escalate         -         new      new      -
 new      de_escalate      -         new      new      -
 new      merge            -         closed   closed   -
 new      follow_up        -         -        -        -
+new      postpone         -         new      new      -
+new      resume           -         open     open     open
 open     take             -         open     open     -
 open     set_open         -         open     open     -
 open     set_pending      -         pending  pending  -
@@ -60,6 +62,8 @@ open     escalate         -         open     open     -
 open     de_escalate      -         open     open     -
 open     merge            -         closed   closed   -
 open     follow_up        -         -        -        -
+open     postpone         -         open     open     -
+open     resume           -         open     open     open
 pending  take             -         pending  pending  -
 pending  set_open         -         open     open     -
 pending  set_pending      -         pending  pending  -
@@ -74,6 +78,8 @@ pending  escalate         -         pending  pending  -
 pending  de_escalate      -         pending  pending  -
 pending  merge            -         closed   closed   -
 pending  follow_up        -         -        -        -
+pending  postpone         -         pending  pending  -
+pending  resume           -         open     open     open
 on_hold  take             -         on_hold  on_hold  -
 on_hold  set_open         -         open     open     -
 on_hold  set_pending      -         pending  pending  -
@@ -88,6 +94,8 @@ on_hold  escalate         -         on_hold  on_hold  -
 on_hold  de_escalate      -         on_hold  on_hold  -
 on_hold  merge            -         closed   closed   -
 on_hold  follow_up        -         -        -        -
+on_hold  postpone         -         on_hold  on_hold  -
+on_hold  resume           -         open     open     open
 solved   take             -         solved   solved   -
 solved   set_open         -         open     open     -
 solved   set_pending      -         pending  pending  -
@@ -102,6 +110,8 @@ solved   escalate         -         -        -        -
 solved   de_escalate      -         -        -        -
 solved   merge            -         closed   closed   -
 solved   follow_up        -         -        -        -
+solved   postpone         -         -        -        -
+solved   resume           -         -        -        -
 closed   take             -         -        -        -
 closed   set_open         -         -        -        -
 closed   set_pending      -         -        -        -
@@ -116,6 +126,8 @@ closed   escalate         -         -        -        -
 closed   de_escalate      -         -        -        -
 closed   merge            -         -        -        -
 closed   follow_up        closed    closed   closed   -
+closed   postpone         -         -        -        -
+closed   resume           -         -        -        -
 """
 
 _header, *_rows = (line.split() for line in EXPECTED.strip().splitlines())
@@ -153,7 +165,7 @@ def test_the_expectation_table_covers_every_status_action_and_role():
     assert [s.value for s in Status] == STATUSES
     assert [a.value for a in Action] == ACTIONS
     assert [r.value for r in Role] == ROLES
-    assert len(CELLS) == 6 * 14 * 4
+    assert len(CELLS) == 6 * 16 * 4
 
 
 @pytest.mark.parametrize(("status", "action", "role"), list(CELLS))
@@ -402,11 +414,12 @@ def test_a_refusal_lists_the_agent_buttons():
     with pytest.raises(InvalidTransition) as refused:
         act(make_ticket("on_hold"), "reopen", "agent")
     assert refused.value.message == ("An on hold ticket allows: take, set open, set pending, set on hold, solve, "
-                                     "escalate, de escalate, merge.")
+                                     "escalate, de escalate, merge, postpone, resume.")
 
 
-def test_a_refusal_for_a_role_with_no_action_says_so():
-    with pytest.raises(InvalidTransition, match="An open ticket allows no action for the system role."):
+def test_a_refusal_for_the_system_names_its_one_action():
+    # The system's only action on an open ticket is ending a postponement (services.postpone).
+    with pytest.raises(InvalidTransition, match="An open ticket allows: resume."):
         act(make_ticket("open"), "auto_close", "system")
 
 

@@ -67,7 +67,7 @@ def test_views_show_the_right_tickets_with_counts(client, db, make, alice, agnes
     assert "<html" not in counts.text
     found = dict(re.findall(r'data-count="([^"]+)">(\d+)<', counts.text))
     assert found == {"unassigned": "1", "mine": "1", f"group:{group.id}": "1", "pending": "1", "on_hold": "0",
-                     "solved": "0", "open": "3"}
+                     "postponed": "0", "solved": "0", "open": "3"}
     assert "Tier 1" in page.text
 
 

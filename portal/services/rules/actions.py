@@ -11,7 +11,7 @@ loop check and for "Test this rule"."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from portal.models import (
     User,
     WebhookEndpoint,
 )
-from portal.services import assignment, categories, sla, tickets, webhooks
+from portal.services import assignment, categories, postpone, sla, tickets, webhooks
 from portal.services.rules import catalog
 from portal.services.rules.catalog import AUTO_ASSIGN
 from portal.services.rules.placeholders import fill, ticket_values
@@ -36,7 +36,8 @@ from portal.services.rules.placeholders import fill, ticket_values
 # The ticket field each state action sets (the loop check compares them with the fields conditions read).
 ACTION_FIELDS = {"set_status": "status", "set_priority": "priority", "set_group": "group",
                  "set_assignee": "assignee", "set_category": "category", "set_language": "language",
-                 "set_sla_policy": "sla_plan", "add_tags": "tags", "remove_tags": "tags"}
+                 "set_sla_policy": "sla_plan", "add_tags": "tags", "remove_tags": "tags",
+                 "postpone": "postponed_until"}
 # Actions that only tell someone: they may still act on a closed ticket, and never count as a loop.
 SIDE_EFFECTS = frozenset({"add_note", "send_email", "call_webhook", "macro_reply"})
 LANGUAGES = ("en", "es")
@@ -102,6 +103,8 @@ def wants(action: dict, ticket: Ticket) -> bool:
         return any(tag not in ticket.tag_names for tag in value)
     if kind == "remove_tags":
         return any(tag in ticket.tag_names for tag in value)
+    if kind == "postpone":  # a postponed ticket keeps its date: a rule does not push it further each time
+        return ticket.postponed_until is None
     current = {"set_status": ticket.status, "set_priority": ticket.priority, "set_group": ticket.group_id,
                "set_category": ticket.category_id, "set_language": ticket.language,
                "set_sla_policy": ticket.sla_plan}[kind]
@@ -132,6 +135,8 @@ def preview(session: Session, action: dict, ticket: Ticket) -> Said:
     what = catalog.ACTION_TYPES[kind].label
     if not wants(action, ticket):
         return Said(N_("Nothing to change (%(what)s): it is already so."), {"what": what}, ("what",))
+    if kind == "postpone":
+        return Said(N_("Would postpone it for %(hours)s hours."), {"hours": value})
     if kind == "set_assignee" and value == AUTO_ASSIGN:
         agent = assignment.pick_agent(session, ticket)
         return (Said(N_("Would assign it to %(value)s (automatic assignment)."), {"value": agent.name}) if agent
@@ -277,6 +282,15 @@ def _remove_tags(acting: Acting, action: dict) -> str:
     return "tags - " + ", ".join(row.tag for row in removed)
 
 
+def _postpone(acting: Acting, action: dict) -> str:
+    until = acting.now + timedelta(hours=action["value"])
+    try:
+        postpone.postpone_by_rule(acting.session, acting.ticket, until, now=acting.now)
+    except DomainError as exc:  # solved or closed: the status table refuses it
+        raise Skipped(f"postpone refused: {exc.message}") from None
+    return f"postponed until {until.isoformat(timespec='minutes')} UTC"
+
+
 def _values(acting: Acting) -> dict[str, object]:
     return ticket_values(acting.ticket, url=acting.ticket_url, rule_name=acting.rule_name)
 
@@ -341,7 +355,7 @@ _DO = {
     "set_status": _set_status, "set_priority": _set_priority, "set_group": _set_group,
     "set_assignee": _set_assignee, "set_category": _set_category, "set_language": _set_language,
     "set_field": _set_field, "set_sla_policy": _set_sla_plan, "add_tags": _add_tags, "remove_tags": _remove_tags,
-    "add_note": _add_note, "send_email": _send_email, "call_webhook": _call_webhook,
+    "add_note": _add_note, "send_email": _send_email, "call_webhook": _call_webhook, "postpone": _postpone,
 }
 
 

@@ -168,6 +168,7 @@ ACTION_TYPES: dict[str, ActionType] = {a.key: a for a in (
     ActionType("set_field", N_("Set a custom field"), (Param("field", N_("Field"), "field_key", max_length=40),
                                                        _value("text", required=False))),
     ActionType("set_sla_policy", N_("Use the SLA targets of a plan"), (_value("choice", N_("Plan"), PLAN_CHOICES),)),
+    ActionType("postpone", N_("Postpone"), (_value("hours", N_("Hours from now")),)),
     ActionType("add_tags", N_("Add tags"), (_value("tags", N_("Tags")),)),
     ActionType("remove_tags", N_("Remove tags"), (_value("tags", N_("Tags")),)),
     ActionType("add_note", N_("Add a private note"), (Param("body", N_("Note"), "template", max_length=5000),)),
@@ -180,7 +181,7 @@ ACTION_TYPES["apply_macro"] = ActionType("apply_macro", N_("Apply a macro"), (_v
 
 # Actions that set one thing: twice in one rule makes no sense.
 SINGLE_ACTIONS = frozenset({"set_status", "set_priority", "set_group", "set_assignee", "set_category",
-                            "set_language", "set_sla_policy"})
+                            "set_language", "set_sla_policy", "postpone"})
 AUTO_ASSIGN = "auto"
 
 # Bounds: a rule is a small thing; anything past these is a mistake or an attack, refused with a message.
@@ -189,6 +190,7 @@ MAX_CONDITIONS = 30
 MAX_ACTIONS = 20
 MAX_WORDS = 50
 MAX_HOURS = 24 * 366 * 5
+MAX_POSTPONE_HOURS = 24 * 365  # services.postpone.MAX_AHEAD
 
 
 def condition_field(key: str) -> ConditionField | None:

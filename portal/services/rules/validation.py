@@ -24,6 +24,7 @@ from portal.services.rules.catalog import (
     MAX_CONDITIONS,
     MAX_HOURS,
     MAX_NAME,
+    MAX_POSTPONE_HOURS,
     MAX_WORDS,
     SINGLE_ACTIONS,
 )
@@ -347,6 +348,10 @@ def _actions(known: _Known, value: object, errors: Errors) -> list[dict]:
             action[param.name] = cleaned
         if kind.key == "send_email" and ok:
             ok = _email_address(action, key, errors)
+        if kind.key == "postpone" and ok and not 1 <= action["value"] <= MAX_POSTPONE_HOURS:
+            errors[f"{key}.value"] = Problem(N_("Postpone for 1 to %(max)s hours (a year)."),
+                                             {"max": MAX_POSTPONE_HOURS})
+            ok = False
         if ok:
             clean.append(action)
     return clean
