@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 from flask import Response, current_app, flash, redirect, render_template, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from portal.clock import utcnow
@@ -20,7 +19,8 @@ from portal.views.agent import _conflict_answer, _me, _side_panel, bp
 from portal.views.agent_forms import PostponeForm, VersionForm
 from portal.views.errors import translate_domain_message
 from portal.views.htmx import is_htmx
-from portal.views.labels import SHORT_TIME, postponed_time
+from portal.views.labels import postponed_time
+from portal.views.when import when
 
 bp.add_app_template_filter(postponed_time, "postponed_time")
 bp.add_app_template_global(utcnow, "utcnow")  # a row shows "Postponed until" only while it still is
@@ -32,7 +32,7 @@ def _postpone_panel(ticket) -> dict[str, object]:
     input's bounds, in the portal's time zone."""
     now, zone = utcnow(), _zone()
     if postpone.is_postponed(ticket, now=now):
-        return {"postponed": True, "until": format_datetime(ticket.postponed_until, SHORT_TIME),
+        return {"postponed": True, "until": when(ticket.postponed_until),
                 "until_iso": ticket.postponed_until.isoformat() + "Z"}
     return {"postponed": False,
             "choices": _postpone_choices(),
@@ -65,7 +65,7 @@ def postpone_ticket(ref: str) -> Response | tuple[str, int]:
         return _conflict_answer(ticket, exc)
     except DomainError as exc:
         return _refused(ticket, exc)
-    return _done(ticket, _("Postponed until %(when)s.", when=format_datetime(ticket.postponed_until, SHORT_TIME)))
+    return _done(ticket, _("Postponed until %(when)s.", when=when(ticket.postponed_until)))
 
 
 @bp.post("/tickets/<ref>/resume")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import get_locale, gettext
 
 from portal.errors import N_
 from portal.extensions import request_translations
+from portal.views.when import when
 
 # The knowledge base's folders are identifiers; readers see these names. Unknown folders are prettified.
 SECTION_LABELS = {
@@ -81,12 +82,9 @@ def rule_event_text(event, names: dict | None = None, groups=()) -> str:
     return gettext(text, rule=rule_name, value=shown, field=event.field or event.kind)
 
 
-SHORT_TIME = "d MMM, HH:mm"  # "9 Dec, 10:00" / "9 dic, 10:00", in the portal's time zone
-
-
 def postponed_time(iso: str | None) -> str:
     """A time stored in an event (UTC, ISO) as the timeline shows it: "9 Dec, 10:00" in the portal's time zone."""
     try:
-        return format_datetime(datetime.fromisoformat(iso or ""), SHORT_TIME)
+        return when(datetime.fromisoformat(iso or ""))
     except ValueError:
         return iso or "—"
