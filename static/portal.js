@@ -6,6 +6,25 @@ document.addEventListener("change", (event) => {
   if (select && select.form) select.form.requestSubmit();
 });
 
+// ---- The header's menu (issue 19): a <details> that works alone; this only makes it nicer ----
+// On a wide screen the CSS shows the menu's content without opening it; a browser without ::details-content needs
+// it open. On a phone Escape or a click elsewhere closes it, as people expect of a menu.
+const navMenu = document.getElementById("nav-menu");
+if (navMenu) {
+  const wide = window.matchMedia("(min-width: 1024px)");
+  const followWidth = () => { navMenu.open = wide.matches; };
+  followWidth();
+  wide.addEventListener("change", followWidth);
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !navMenu.open || wide.matches) return;
+    navMenu.open = false;
+    navMenu.querySelector("summary").focus();
+  });
+  document.addEventListener("click", (event) => {
+    if (navMenu.open && !wide.matches && !navMenu.contains(event.target)) navMenu.open = false;
+  });
+}
+
 // ---- Agent desk (issue 5) ----
 // A refused update (403 not allowed, 409 someone else changed it, 422 invalid) still shows its answer: the
 // fragment says why, carries the other change and keeps what the agent typed.
