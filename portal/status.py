@@ -263,10 +263,18 @@ def apply_action(
     _stamp(ticket, status, new, now, fresh_solution=action is Action.SOLVE)
     if new is not status:
         ticket.status = new.value
+        ticket.status_changed_at = now  # "hours since the status changed": how long it has been pending, say
         records.append(EventRecord(rule.kind, "status", status.value, new.value, actor_id, now))
     ticket.updated_at = now
     ticket.version += 1
     return records
+
+
+def system_action(status: str, to: str) -> Action | None:
+    """The action the system may take to move a ticket from `status` to `to` (auto_close, pending_timeout), or
+    None: what an automation does where the former timers did, so the history reads as it always has."""
+    return next((action for (frm, action), rule in TRANSITIONS.items()
+                 if frm == status and rule.to == to and Role.SYSTEM in rule.roles), None)
 
 
 def _roles(status: Status, action: Action) -> frozenset[Role]:

@@ -35,6 +35,7 @@ CHANGE_LABELS = {
     "reordered": _l("Moved"),
     "imported": _l("Imported"),
     "duplicated": _l("Created as a copy"),
+    "installed": _l("Installed with Mesa"),
 }
 IMPORT_MODES = {"add": _l("Add them after the existing rules"),
                 "replace": _l("Replace all existing rules with the file's")}

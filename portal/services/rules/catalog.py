@@ -174,6 +174,25 @@ ACTION_TYPES: dict[str, ActionType] = {a.key: a for a in (
     ActionType("send_email", N_("Send an e-mail"), EMAIL_PARAMS),
     ActionType("call_webhook", N_("Call a webhook"), (_value("webhook", N_("Webhook")),)),
 )}
+# ---- What the timers did, as automations (services.rules.defaults) ----------------------------------------------
+# How long the ticket has been in its status (pending for 7 days), and whether the pending reminder went out since
+# the status began: the reminder goes once per pending period, and again when the ticket is pending again later.
+CONDITION_FIELDS.update({f.key: f for f in (
+    ConditionField("hours_since_status_changed", N_("Hours since the status last changed"), HOURS_OPS),
+    ConditionField("reminder_sent", N_("Pending reminder sent since the status last changed"),
+                   _ops("none", none=("is_true", "is_false"))),
+)})
+# An automation may also close a ticket, where the status table lets the system do it (solved -> closed, the
+# auto-close); validation refuses "closed" anywhere else. It replaces the entry above, in its place.
+RULE_STATUSES = (*SETTABLE_STATUSES, next(choice for choice in STATUS_CHOICES if choice[0] == Status.CLOSED.value))
+ACTION_TYPES.update({a.key: a for a in (
+    ActionType("set_status", N_("Set the status"), (_value("choice", N_("Status"), RULE_STATUSES),)),
+    ActionType("add_public_message", N_("Add a public reply, in the ticket's language"), (
+        Param("body_en", N_("Message (English)"), "template", max_length=5000),
+        Param("body_es", N_("Message (Spanish)"), "template", max_length=5000))),
+    ActionType("send_pending_reminder", N_("Send the customer the pending reminder e-mail")),
+)})
+
 # "Apply a macro" is not an action yet: a macro's reply has no author a rule could send it as (docs/business-rules.md).
 
 # Actions that set one thing: twice in one rule makes no sense.

@@ -256,7 +256,8 @@ def _fire(session: Session, rule: LoadedRule, change: Change, disabled: set[int]
     """Run the rule's actions in a savepoint; True when the ticket changed. A failure undoes this rule's
     actions alone and disables it."""
     ticket = change.ticket
-    acting = acts.Acting(session, ticket, rule.id, rule.name, now, settings.ticket_url(ticket.ref))
+    acting = acts.Acting(session, ticket, rule.id, rule.name, now, settings.ticket_url(ticket.ref),
+                         automation=session.info.get(AUTOMATION) == rule.id)
     done, skipped, changed_fields = [], [], set()
     savepoint = session.begin_nested()
     session.info[ACTING] = rule.id
