@@ -85,6 +85,7 @@ def index() -> str:
              [r for r in rules if r.kind == "automation"])],
         summaries={r.id: summarise(r, names) for r in rules},
         counts=manage.firing_counts(session, actor=me(), now=utcnow()), action_form=PlainForm(formdata=None),
+        installed=manage.installed_with_mesa(session, actor=me()),
     )
 
 

@@ -269,3 +269,34 @@ def test_two_concurrent_runs_close_remind_and_solve_each_ticket_once(app, db, ma
         assert kinds(db, ticket, "auto_solved") == 1
         assert db.scalar(select(func.count()).select_from(RuleFiring).where(
             RuleFiring.ticket_id == ticket.id, RuleFiring.rule_id == defaults[SOLVE].id)) == 1
+
+
+# ---- the e-mails announce what the automations will do ----
+
+
+def _mail_text(app, db, ticket, kind: str) -> str:
+    from portal.views import notify_dispatch
+
+    row = Notification(ticket=ticket, recipient_email=ticket.requester.email, recipient=ticket.requester, kind=kind,
+                       language="en", context={"days": 3}, status="queued", attempts=0, created_at=T0)
+    db.add(row)
+    db.commit()
+    with app.app_context():
+        message = notify_dispatch.build(db, row, notify_dispatch.settings())
+    return " ".join(message.get_body(("plain",)).get_content().split())
+
+
+def test_the_mails_give_the_delays_of_the_automations_as_edited(app, db, make, alice, admin_user, defaults):
+    ticket = make.ticket(requester=alice, status="solved", now=T0)
+    assert "it will close by itself in 28 days" in _mail_text(app, db, ticket, "status_solved")
+    assert "as solved 7 days after our last message" in _mail_text(app, db, ticket, "pending_reminder")
+    close = defaults[CLOSE]
+    manage.update_rule(db, close, manage.snapshot(close) | {"conditions_all": [
+        {"field": "status", "op": "is", "value": "solved"},
+        {"field": "hours_since_solved", "op": "greater_than", "value": 14 * 24}]},
+        expected_version=close.version, actor=admin_user, now=T0)
+    manage.set_enabled(db, defaults[SOLVE], False, actor=admin_user, now=T0)
+    db.commit()
+    assert "it will close by itself in 14 days" in _mail_text(app, db, ticket, "status_solved")
+    reminder = _mail_text(app, db, ticket, "pending_reminder")
+    assert "We are still waiting for your reply." in reminder and "as solved" not in reminder

@@ -76,3 +76,57 @@ def default_automations(delays: Delays = Delays()) -> list[dict]:
                             {"field": "reminder_sent", "op": "is_false"}],
          "conditions_any": [], "actions": [{"type": "send_pending_reminder"}]},
     ]
+
+
+@dataclass(frozen=True)
+class Timer:
+    """One of the former timers as the enabled automations now do it: after how many days, by which rule."""
+
+    days: float
+    rule_id: int
+    rule_name: str
+
+    @property
+    def whole_days(self) -> int:
+        return max(1, round(self.days))
+
+
+@dataclass(frozen=True)
+class Timers:
+    auto_close: Timer | None = None
+    reminder: Timer | None = None
+    auto_solve: Timer | None = None
+
+
+def current_timers(session) -> Timers:
+    """What the enabled automations do of the former timers, for the e-mails that announce them ("it will close
+    by itself in 28 days") and the admin's overview: whichever rules do it, edited or not; None when no enabled
+    automation does. The earliest wins when several do."""
+    from sqlalchemy import select
+
+    from portal.models import Rule
+
+    found: dict[str, Timer] = {}
+    rules = session.scalars(select(Rule).where(Rule.kind == "automation", Rule.enabled.is_(True))
+                            .order_by(Rule.position, Rule.id))
+    for rule in rules:
+        what = _timer_of(rule.conditions_all or [], rule.actions or [])
+        if what is not None:
+            name, hours = what
+            if name not in found or hours / 24 < found[name].days:
+                found[name] = Timer(hours / 24, rule.id, rule.name)
+    return Timers(**found)
+
+
+def _timer_of(conditions: list[dict], actions: list[dict]) -> tuple[str, int] | None:
+    statuses = {c.get("value") for c in conditions if c.get("field") == "status" and c.get("op") == "is"}
+    waits = {c.get("field"): c.get("value") for c in conditions if c.get("op") == "greater_than"}
+    kinds = {(a.get("type"), a.get("value")) for a in actions}
+    if statuses == {"solved"} and ("set_status", "closed") in kinds and "hours_since_solved" in waits:
+        return "auto_close", waits["hours_since_solved"]
+    if statuses == {"pending"} and "hours_since_status_changed" in waits:
+        if ("set_status", "solved") in kinds:
+            return "auto_solve", waits["hours_since_status_changed"]
+        if ("send_pending_reminder", None) in kinds:
+            return "reminder", waits["hours_since_status_changed"]
+    return None
