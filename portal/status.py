@@ -6,7 +6,8 @@ checks the table and the cell's guard, updates the ticket (status, timestamps, v
 
 The caller checks ownership (a customer acts only on their own tickets) and the optimistic-lock version.
 E-mail ingestion that recognises the requester acts with the `customer` role on their behalf; the `system`
-role is for the timers (auto_close, pending_timeout).
+role is for the automations that do what the timers did (auto_close, pending_timeout:
+services.rules.defaults).
 """
 
 from __future__ import annotations

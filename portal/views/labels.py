@@ -48,6 +48,7 @@ RULE_EVENT_TEXTS = {
     "sla_plan": N_("Rule “%(rule)s” set the SLA plan to %(value)s"),
     "tag_added": N_("Rule “%(rule)s” added the tag %(value)s"),
     "tag_removed": N_("Rule “%(rule)s” removed the tag %(value)s"),
+    "pending_reminder_sent": N_("Rule “%(rule)s” reminded the customer that we are waiting for their reply"),
 }
 RULE_FIELD_TEXT = N_("Rule “%(rule)s” set %(field)s to %(value)s")
 
@@ -69,7 +70,7 @@ def rule_event_text(event, names: dict | None = None, groups=()) -> str:
         category = getattr(event.ticket, "category", None)
         value = category.name(str(get_locale() or "en")) if category is not None and str(category.id) == value \
             else value
-    key = event.kind if event.kind in ("tag_added", "tag_removed") else event.field
+    key = event.kind if event.kind in ("tag_added", "tag_removed", "pending_reminder_sent") else event.field
     text = RULE_EVENT_TEXTS.get(key, RULE_FIELD_TEXT)
     rule_name = event.rule.name if event.rule is not None else "?"
     shown = value if value is not None else (event.old_value or "—")

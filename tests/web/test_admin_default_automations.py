@@ -9,24 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from portal.clock import utcnow
-from portal.models import Rule, RuleChange
+from portal.models import Rule
 from portal.services.rules import manage
 from portal.services.rules.defaults import default_automations
 from tests.conftest import login
-
-
-def install(db) -> list[Rule]:
-    """As the migration does: made by no person, recorded as "installed"."""
-    made = []
-    for position, data in enumerate(default_automations(), start=1):
-        rule = Rule(**data, position=position, created_at=utcnow(), updated_at=utcnow(), version=1)
-        db.add(rule)
-        db.flush()
-        db.add(RuleChange(rule_id=rule.id, rule_name=rule.name, actor_id=None, at=utcnow(), what="installed",
-                          snapshot=manage.snapshot(rule)))
-        made.append(rule)
-    db.commit()
-    return made
 
 
 def form_of(rule: Rule, **changes) -> dict:
@@ -47,7 +33,7 @@ def admin(client, admin_user):
 
 
 def test_the_defaults_are_listed_as_shipped_with_mesa_in_spanish(client, db, make):
-    install(db)
+    make.default_automations()
     boss = make.user(role="admin", email="jefa@example.com", locale="es")
     login(client, boss)
     page = client.get("/admin/rules").text
@@ -60,8 +46,8 @@ def test_the_defaults_are_listed_as_shipped_with_mesa_in_spanish(client, db, mak
     assert "Añadir una respuesta pública, en el idioma de la solicitud" in automations
 
 
-def test_each_default_opens_in_the_editor_and_saves_unchanged(client, db, admin):
-    for rule in install(db):
+def test_each_default_opens_in_the_editor_and_saves_unchanged(client, db, make, admin):
+    for rule in make.default_automations():
         page = client.get(f"/admin/rules/{rule.id}")
         assert page.status_code == 200 and rule.name in page.text
         response = client.post(f"/admin/rules/{rule.id}", data=form_of(rule))
@@ -71,8 +57,8 @@ def test_each_default_opens_in_the_editor_and_saves_unchanged(client, db, admin)
         assert (rule.conditions_all, rule.actions) == (data["conditions_all"], data["actions"])
 
 
-def test_the_admin_changes_the_days_in_the_form_and_the_timers_page_follows(client, db, admin):
-    close = install(db)[0]
+def test_the_admin_changes_the_days_in_the_form_and_the_timers_page_follows(client, db, make, admin):
+    close = make.default_automations()[0]
     assert "28" in client.get("/admin/timers").text
     response = client.post(f"/admin/rules/{close.id}", data=form_of(
         close, name="Close solved tickets after 10 days", **{"conditions_all.1.value": "240"}))
@@ -93,3 +79,25 @@ def test_a_trigger_cannot_close_tickets(client, db, admin):
     assert response.status_code == 422
     assert "Only an automation closes tickets" in response.text
     assert db.scalar(select(Rule)) is None
+
+
+def test_the_agents_timeline_says_what_the_default_automations_did(client, db, make, agnes):
+    from datetime import timedelta
+
+    from portal.services import tickets
+    from portal.services.rules import automations
+
+    make.default_automations()
+    then = utcnow() - timedelta(days=4)
+    ticket = make.ticket(now=then)
+    tickets.agent_reply(db, ticket, body="Which light is red?", submit_as="pending", actor=agnes, now=then)
+    db.commit()
+    automations.run(db, now=utcnow())
+    login(client, agnes)
+    page = client.get(f"/agent/tickets/{ticket.ref}").text
+    assert ("Rule “Remind the customer of a pending ticket after 3 days” reminded the customer that we are "
+            "waiting for their reply") in page
+    automations.run(db, now=utcnow() + timedelta(days=4))
+    page = client.get(f"/agent/tickets/{ticket.ref}").text
+    assert "Rule “Solve pending tickets after 7 days” set the status to Solved" in page
+    assert "We have not heard from you for 7 days" in page

@@ -1,5 +1,5 @@
 """The one engine that runs the business rules after every ticket change, whatever made it: the portal, the agent
-desk, e-mail, phone, the API, the timers. Nothing calls it: `watch` hooks the session factory so that, just
+desk, e-mail, phone, the API, the automations. Nothing calls it: `watch` hooks the session factory so that, just
 before a transaction commits, the tickets that gained `TicketEvent`s in it go through the rules, inside the same
 transaction. The person's change and the rules' changes commit together; webhooks and the report rollup (hooked
 after this one) see both.
