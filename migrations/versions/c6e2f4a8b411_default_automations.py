@@ -9,8 +9,6 @@ which is how the timers knew when a pending period began. Then the three default
 (services.rules.defaults), with the delays configured at this moment, after any rules that exist. This runs
 once: an admin who deletes them later does not get them back.
 """
-from datetime import datetime
-
 import sqlalchemy as sa
 from alembic import context, op
 
@@ -49,11 +47,12 @@ def upgrade() -> None:
 
 
 def install_default_automations(bind) -> None:
+    from portal.clock import utcnow
     from portal.services.rules.defaults import Delays, default_automations
 
     app = context.config.attributes.get('app')
     delays = Delays.from_config(app.config if app is not None else {})
-    now = datetime.utcnow().replace(microsecond=0)  # noqa: DTZ003  naive UTC, as every time in the database
+    now = utcnow().replace(microsecond=0)
     taken = set(bind.execute(sa.select(rules.c.name)).scalars())
     position = bind.execute(sa.select(sa.func.max(rules.c.position))).scalar() or 0
     for data in default_automations(delays):
