@@ -16,6 +16,7 @@ def _app():
         from portal import create_app
 
         app = create_app()
+        config.attributes["app"] = app  # the migrations that read a setting find it there
     return app
 
 

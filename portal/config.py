@@ -55,12 +55,15 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "BASE_URL": ("http://127.0.0.1:5000", "Public address used in links inside e-mails"),
     "MAX_CONTENT_LENGTH": (25 * 1024 * 1024, "Largest request body in bytes (413 beyond it)"),
     "MAX_ATTACHMENT_MB": (10, "Largest attachment in megabytes"),
-    "AUTO_CLOSE_DAYS": (28, "Days after which a solved ticket closes by itself"),
+    "AUTO_CLOSE_DAYS": (28, "Days after which a solved ticket closes by itself, read once when the default "
+                            "automations are installed; afterwards edit the rule (Admin → Rules)"),
     "QUEUE_COUNTS_MAX_AGE": (5.0, "Seconds the agent desk's shared figures and lists (queue counts, unread counts, "
                                   "agents, groups, categories, macro titles) are kept per server process "
                                   "(changes made in the same process show at once)"),
-    "PENDING_REMINDER_DAYS": (3, "Days before a pending ticket's customer is reminded"),
-    "PENDING_AUTO_SOLVE_DAYS": (7, "Days after which a pending ticket is set solved"),
+    "PENDING_REMINDER_DAYS": (3, "Days before a pending ticket's customer is reminded, read once when the default "
+                                 "automations are installed; afterwards edit the rule"),
+    "PENDING_AUTO_SOLVE_DAYS": (7, "Days after which a pending ticket is set solved, read once when the default "
+                                   "automations are installed; afterwards edit the rule"),
     "RATELIMIT_STORAGE_URI": (
         None,
         "Where rate-limit counters are kept, shared by every server process; default: SQLite file `ratelimits.db` "

@@ -6,7 +6,8 @@ checks the table and the cell's guard, updates the ticket (status, timestamps, v
 
 The caller checks ownership (a customer acts only on their own tickets) and the optimistic-lock version.
 E-mail ingestion that recognises the requester acts with the `customer` role on their behalf; the `system`
-role is for the timers (auto_close, pending_timeout, and resume when a postponement ends).
+role is for the automations that do what the timers did (auto_close, pending_timeout:
+services.rules.defaults) and for resume when a postponement ends.
 """
 
 from __future__ import annotations
@@ -276,10 +277,18 @@ def apply_action(
     _stamp(ticket, status, new, now, fresh_solution=action is Action.SOLVE)
     if new is not status:
         ticket.status = new.value
+        ticket.status_changed_at = now  # "hours since the status changed": how long it has been pending, say
         records.append(EventRecord(rule.kind, "status", status.value, new.value, actor_id, now))
     ticket.updated_at = now
     ticket.version += 1
     return records
+
+
+def system_action(status: str, to: str) -> Action | None:
+    """The action the system may take to move a ticket from `status` to `to` (auto_close, pending_timeout), or
+    None: what an automation does where the former timers did, so the history reads as it always has."""
+    return next((action for (frm, action), rule in TRANSITIONS.items()
+                 if frm == status and rule.to == to and Role.SYSTEM in rule.roles), None)
 
 
 def _roles(status: Status, action: Action) -> frozenset[Role]:

@@ -49,8 +49,17 @@ def migrated_database(tmp_path_factory) -> Iterator[str]:
         url = f"sqlite:///{folder / 'template.db'}"
         app = create_app({"TESTING": True, "DATABASE_URL": url, "INSTANCE_PATH": str(folder)})
         upgrade_to_head(app)
+        _without_rules(app.extensions["engine"])
         app.extensions["engine"].dispose()
         yield str(folder / "template.db")
+
+
+def _without_rules(engine) -> None:
+    """Every test starts with no rules, as on PostgreSQL (where each test empties the tables): the default
+    automations the migrations install are left to the tests about them (services.rules.defaults)."""
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM rule_changes"))
+        conn.execute(text("DELETE FROM rules"))
 
 
 @pytest.fixture

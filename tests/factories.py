@@ -74,3 +74,26 @@ class Factory:
                 ticket.closed_at = now
         self.session.commit()
         return ticket
+
+    def default_automations(self, now=None) -> list:
+        """The default automations as migration c6e2f4a8b411 installs them: after the existing rules, made by
+        no person, each with a rule_changes row "installed"."""
+        from sqlalchemy import func, select
+
+        from portal.models import Rule, RuleChange
+        from portal.services.rules import manage
+        from portal.services.rules.defaults import default_automations
+
+        now = now or utcnow()
+        position = self.session.scalar(select(func.max(Rule.position))) or 0
+        made = []
+        for data in default_automations():
+            position += 1
+            rule = Rule(**data, position=position, created_at=now, updated_at=now, version=1)
+            self.session.add(rule)
+            self.session.flush()
+            self.session.add(RuleChange(rule_id=rule.id, rule_name=rule.name, actor_id=None, at=now,
+                                        what="installed", snapshot=manage.snapshot(rule)))
+            made.append(rule)
+        self.session.commit()
+        return made

@@ -79,6 +79,11 @@ def import_(file, replace: bool, as_email: str | None) -> None:
 def run_automations(now_text: str | None, no_mail: bool) -> None:
     """Run every enabled automation over the tickets it matches (hourly from cron). Safe to run on several
     hosts at once: a ticket is acted on once per run."""
+    run_and_report(now_text, no_mail)
+
+
+def run_and_report(now_text: str | None, no_mail: bool) -> None:
+    """Run the automations, say what each did, send the e-mails they queued (unless `no_mail`)."""
     from portal.cli.tickets import parse_now
     from portal.views import notify_dispatch
 

@@ -1,7 +1,8 @@
 """The business rules the demo ships (issue 18), so that a new installation shows what rules do: a mail about
 a bill lands in the Billing queue with its category, and a customer who writes "urgent" or "outage" gets a
-higher priority. They are added once, on a database that has never had a rule (no rule and no trace of one in
-the rules' audit trail), so an admin who edits or deletes them keeps their choice on every `make run`."""
+higher priority. They are added once, on a database that has never had a rule but the default automations (no
+other rule and no trace of one in the rules' audit trail), so an admin who edits or deletes them keeps their
+choice on every `make run`."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ URGENT_WORDS = "urgent, urgently, outage, emergency, asap, urgente, urgencia, ca
 
 def ensure_rules(session: Session, *, now: datetime) -> int:
     """Add the demo's rules to a database that never had one; returns how many it added."""
-    if session.scalar(select(exists().where(Rule.id.isnot(None)))) or \
-            session.scalar(select(exists().where(RuleChange.id.isnot(None)))):
+    # The default automations the migrations install (services.rules.defaults) do not count: they are Mesa's.
+    installed = select(RuleChange.rule_id).where(RuleChange.what == "installed", RuleChange.rule_id.isnot(None))
+    if session.scalar(select(exists().where(Rule.id.not_in(installed)))) or \
+            session.scalar(select(exists().where(RuleChange.what != "installed"))):
         return 0
     admin = session.scalar(select(User).where(User.role == "admin", User.active.is_(True)).order_by(User.id))
     billing = session.scalar(select(Group).where(Group.name == BILLING))

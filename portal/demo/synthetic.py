@@ -83,7 +83,7 @@ class GenerateResult:
 
 TICKET_COLUMNS = ("ref", "subject", "status", "priority", "channel", "language", "requester_id", "assignee_id",
                   "group_id", "follow_up_of_id", "created_at", "updated_at", "first_response_at", "solved_at",
-                  "closed_at", "version")
+                  "closed_at", "status_changed_at", "version")
 MESSAGE_COLUMNS = ("ticket_id", "author_id", "body", "public", "channel", "created_at")
 EVENT_COLUMNS = ("ticket_id", "actor_id", "created_at", "kind", "field", "old_value", "new_value")
 TAG_COLUMNS = ("ticket_id", "tag")
@@ -202,7 +202,9 @@ class ChunkBuilder:
         chunk.tickets.append((
             subject, status, priority, channel, lang, requester, assignee,
             self.people.groups[group] if group else None, None, times.created, times.updated,
-            times.first_response, times.solved, times.closed, len(messages) + len(events) - 1,
+            times.first_response, times.solved, times.closed,
+            max((e[2] for e in events if e[4] == "status"), default=times.created),  # when its status began
+            len(messages) + len(events) - 1,
         ))
         chunk.messages.extend(messages)
         chunk.events.extend(events)

@@ -13,7 +13,8 @@ from portal.db import Base
 from portal.models.accounts import User
 
 RULE_KINDS = ("trigger", "automation")
-RULE_CHANGES = ("created", "updated", "enabled", "disabled", "deleted", "reordered", "imported", "duplicated")
+RULE_CHANGES = ("created", "updated", "enabled", "disabled", "deleted", "reordered", "imported", "duplicated",
+                "installed")  # installed: a default automation that ships with Mesa (services.rules.defaults)
 
 
 class Rule(Base):

@@ -21,6 +21,10 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 CHANNELS = ("web", "email", "api", "phone")
 
 
+def _created_or_now(context) -> datetime:
+    return context.get_current_parameters().get("created_at") or utcnow()
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -42,6 +46,8 @@ class Ticket(Base):
         # Automations on solved tickets ("hours since solved", services/rules/automations.py): the solved ones past
         # a moment, not every solved ticket (45,000 at 1M tickets, bench/automations.py).
         Index("ix_tickets_status_solved", "status", "solved_at"),
+        # Automations' "pending for more than 7 days" reads through it (services.rules.automations).
+        Index("ix_tickets_status_status_changed", "status", "status_changed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +69,9 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None] = mapped_column()
     solved_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
+    # When the current status began (status.apply_action sets it): "hours since the status changed" in the rules,
+    # so an automation knows how long a ticket has been pending. Filed tickets start at their creation.
+    status_changed_at: Mapped[datetime] = mapped_column(default=_created_or_now)
     # Optimistic locking: every update names the version it was based on.
     version: Mapped[int] = mapped_column(Integer, default=1)
     # SLA (services.sla.refresh keeps them current): when the running target is due, when one was missed.

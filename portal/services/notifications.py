@@ -81,7 +81,7 @@ def status_changed(
         return []
     context: dict[str, object] = {"old": old_status, "new": new_status}
     if actor is None:
-        context["auto"] = True  # the timers did it, not a person
+        context["auto"] = True  # an automation did it, not a person
     return _queue(session, ticket, kind, context, now=now)
 
 

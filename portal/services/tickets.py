@@ -91,6 +91,14 @@ def change_status_by_rule(session: Session, ticket: Ticket, action: str, *, now:
     return _apply_status(session, ticket, action, actor=None, role=Role.AGENT, now=now)
 
 
+def change_status_by_automation(session: Session, ticket: Ticket, action: str, *, now: datetime) -> list[TicketEvent]:
+    """An automation moves the ticket as the system (the table's system cells: auto_close, pending_timeout), as
+    the timers did. Its own conditions say how long the ticket waited, so the guards are given no delay of their
+    own: they still refuse a ticket that was never solved or pending."""
+    return _apply_status(session, ticket, action, actor=None, role=Role.SYSTEM, now=now, auto_close_days=0,
+                         pending_since=ticket.status_changed_at, pending_timeout_days=0)
+
+
 def _apply_status(session: Session, ticket: Ticket, action: str, *, actor: User | None, role: Role, now: datetime,
                   **guard_kwargs: object) -> list[TicketEvent]:
     old_status = ticket.status
@@ -197,7 +205,7 @@ def create_ticket(
             ref=unused_ticket_ref(session), subject=subject, status=Status.NEW.value, priority=priority,
             channel=channel, language=language, requester=requester, category=category,
             group_id=category.group_id if category else None, follow_up_of=follow_up_of,
-            client_token=client_token or None, created_at=now, updated_at=now, version=1,
+            client_token=client_token or None, created_at=now, updated_at=now, status_changed_at=now, version=1,
         )
         ticket.field_values = [TicketFieldValue(field=field, value=value) for field, value in answers.items()]
         session.add(ticket)

@@ -35,6 +35,7 @@ CHANGE_LABELS = {
     "reordered": _l("Moved"),
     "imported": _l("Imported"),
     "duplicated": _l("Created as a copy"),
+    "installed": _l("Installed with Mesa"),
 }
 IMPORT_MODES = {"add": _l("Add them after the existing rules"),
                 "replace": _l("Replace all existing rules with the file's")}
@@ -94,6 +95,7 @@ def index() -> str:
         summaries={r.id: summarise(r, names) for r in rules},
         counts=manage.firing_counts(session, actor=me(), now=utcnow()), action_form=PlainForm(formdata=None),
         switched_off=[r for r in rules if not r.enabled and r.disabled_reason],
+        installed=manage.installed_with_mesa(session, actor=me()),
     )
 
 

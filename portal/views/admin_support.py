@@ -3,7 +3,7 @@ customer plans, categories and their fields, SLA policies and business calendars
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,6 +27,7 @@ from portal.models import (
 )
 from portal.services import custom_statuses
 from portal.services import support_admin as admin
+from portal.services.rules import defaults as rule_defaults
 from portal.status import Status
 from portal.views.access import admin_required
 from portal.views.errors import translate_domain_message
@@ -454,13 +455,13 @@ def status_active(status_id: int) -> Response:
 @bp.get("/timers")
 @admin_required
 def timers() -> str:
-    """Auto-close and reminder delays are configuration (PORTAL_* variables): shown here, changed there."""
-    config = current_app.config
-    settings = [
-        (_("Solved tickets close by themselves after (days)"), "PORTAL_AUTO_CLOSE_DAYS", config["AUTO_CLOSE_DAYS"]),
-        (_("Pending tickets: reminder after (days)"), "PORTAL_PENDING_REMINDER_DAYS", config["PENDING_REMINDER_DAYS"]),
-        (_("Pending tickets: solved after (days)"), "PORTAL_PENDING_AUTO_SOLVE_DAYS",
-         config["PENDING_AUTO_SOLVE_DAYS"]),
+    """Auto-close, the pending reminder and auto-solve are automations now: what they do as the admin left them,
+    with a link to each rule. The PORTAL_* variables only gave the delays the defaults were installed with."""
+    found = rule_defaults.current_timers(db_session())
+    rows = [
+        (_("Solved tickets close by themselves after (days)"), found.auto_close, "PORTAL_AUTO_CLOSE_DAYS"),
+        (_("Pending tickets: reminder after (days)"), found.reminder, "PORTAL_PENDING_REMINDER_DAYS"),
+        (_("Pending tickets: solved after (days)"), found.auto_solve, "PORTAL_PENDING_AUTO_SOLVE_DAYS"),
     ]
-    return render_template("admin/support_timers.html", settings=settings)
+    return render_template("admin/support_timers.html", rows=rows)
 

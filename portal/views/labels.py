@@ -52,6 +52,7 @@ RULE_EVENT_TEXTS = {
     "tag_added": N_("Rule “%(rule)s” added the tag %(value)s"),
     "tag_removed": N_("Rule “%(rule)s” removed the tag %(value)s"),
     "postponed_until": N_("Rule “%(rule)s” postponed the ticket until %(value)s"),
+    "pending_reminder_sent": N_("Rule “%(rule)s” reminded the customer that we are waiting for their reply"),
 }
 RULE_FIELD_TEXT = N_("Rule “%(rule)s” set %(field)s to %(value)s")
 
@@ -75,7 +76,7 @@ def rule_event_text(event, names: dict | None = None, groups=()) -> str:
             else value
     elif event.field == "postponed_until" and value:
         value = postponed_time(value)
-    key = event.kind if event.kind in ("tag_added", "tag_removed") else event.field
+    key = event.kind if event.kind in ("tag_added", "tag_removed", "pending_reminder_sent") else event.field
     text = RULE_EVENT_TEXTS.get(key, RULE_FIELD_TEXT)
     rule_name = event.rule.name if event.rule is not None else "?"
     shown = value if value is not None else (event.old_value or "—")

@@ -31,7 +31,7 @@ from portal.services import notifications, satisfaction
 from portal.services.mail import outgoing
 from portal.services.mail.headers import parse_mailbox
 from portal.services.mail.reply_addresses import ReplyAddresses
-from portal.services.rules import placeholders
+from portal.services.rules import defaults, placeholders
 from portal.services.ticket_links import TicketLinks
 from portal.status import customer_status
 from portal.views.mailer import absolute_url, render_email, settings
@@ -204,6 +204,7 @@ def build(session, row: Notification, mail_settings: outgoing.MailSettings):
 def _context(session, row: Notification) -> dict[str, object]:
     ticket = row.ticket
     is_requester = row.recipient_id is not None and row.recipient_id == ticket.requester_id
+    timers = defaults.current_timers(session)  # the automations as the admin left them; None: nobody does it
     context: dict[str, object] = {
         "ticket": ticket,
         "recipient_name": row.recipient.name if row.recipient else None,
@@ -211,8 +212,8 @@ def _context(session, row: Notification) -> dict[str, object]:
         "status_label": customer_status(ticket.status),
         "auto": bool(row.context.get("auto")),
         "days": row.context.get("days"),
-        "auto_solve_days": int(current_app.config["PENDING_AUTO_SOLVE_DAYS"]),
-        "auto_close_days": int(current_app.config["AUTO_CLOSE_DAYS"]),
+        "auto_solve_days": timers.auto_solve.whole_days if timers.auto_solve else None,
+        "auto_close_days": timers.auto_close.whole_days if timers.auto_close else None,
         "window_days": satisfaction.WINDOW_DAYS,
         "links": {},
     }

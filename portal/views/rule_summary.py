@@ -66,6 +66,11 @@ def action_text(action: dict, choices: dict) -> str:
         return f"{label}: {action.get('field', '')} = {action.get('value', '')}"
     if kind.key == "postpone":
         return gettext("Postpone for %(hours)s hours", hours=action.get("value", ""))
+    if kind.key == "add_public_message":
+        body = str(action.get("body_en", ""))
+        return f"{label}: “{body[:60]}{'…' if len(body) > 60 else ''}”"
+    if not kind.params:
+        return label
     param = kind.params[0]
     return f"{label}: {_label(param.kind, action.get(param.name), choices, param.choices)}"
 

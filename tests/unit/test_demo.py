@@ -212,6 +212,18 @@ def test_the_demo_rules_route_a_mail_about_a_bill_to_billing_and_raise_urgent_on
     assert ensure_rules(demo, now=NOW) == 0
 
 
+def test_the_demo_rules_come_after_the_default_automations_mesa_installs(demo, make):
+    from portal.demo.rules import ensure_rules
+    from portal.models import Rule
+
+    make.default_automations(now=NOW)
+    assert ensure_rules(demo, now=NOW) == 2
+    demo.commit()
+    kinds = [rule.kind for rule in demo.scalars(select(Rule).order_by(Rule.position))]
+    assert kinds == ["automation"] * 3 + ["trigger"] * 2
+    assert ensure_rules(demo, now=NOW) == 0
+
+
 def test_the_demo_ships_shared_macros_an_agent_can_preview_in_spanish(demo, make):
     from portal.services import macros
 

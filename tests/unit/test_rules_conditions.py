@@ -68,6 +68,8 @@ def check(db, ticket, field, op, value=None, *, actor="customer", previous="new"
     ("hours_since_updated", "greater_than", 3, False),
     ("hours_since_solved", "greater_than", 0, False),  # never solved: no time since
     ("hours_since_solved", "less_than", 1000, False),
+    ("hours_since_status_changed", "greater_than", 4, True),  # new since it was filed, 5 hours ago
+    ("hours_since_status_changed", "less_than", 4, False),
     ("field:order", "is", "a-77", True),
     ("field:order", "is_not", "A-77", False),
     ("field:order", "present", None, True),
@@ -151,10 +153,28 @@ def test_business_hours_follow_the_calendar(db, ticket):
     assert holds({"field": "business_hours", "op": "is_false"}, facts)
 
 
+def test_the_time_in_the_status_and_the_reminder_start_again_with_each_status(db, ticket, agnes):
+    from portal.models import TicketEvent
+    from portal.services import tickets
+    from portal.services.rules.defaults import REMINDER_EVENT
+
+    tickets.set_status(db, ticket, "pending", actor=agnes, now=NOW - timedelta(hours=3))
+    assert check(db, ticket, "hours_since_status_changed", "greater_than", 2)
+    assert not check(db, ticket, "hours_since_status_changed", "greater_than", 3)
+    assert check(db, ticket, "reminder_sent", "is_false") and not check(db, ticket, "reminder_sent", "is_true")
+    db.add(TicketEvent(ticket=ticket, created_at=NOW - timedelta(hours=1), kind=REMINDER_EVENT))
+    db.flush()
+    assert check(db, ticket, "reminder_sent", "is_true")
+    tickets.set_status(db, ticket, "open", actor=agnes, now=NOW)  # a new status: a new period, no reminder yet
+    assert check(db, ticket, "reminder_sent", "is_false")
+    assert check(db, ticket, "hours_since_status_changed", "less_than", 1)
+
+
 def test_every_field_of_the_catalog_is_covered_here():
     covered = {"channel", "requester_email", "requester_domain", "customer_plan", "language", "priority", "tags",
                "hours_since_created", "hours_since_updated", "hours_since_solved", "actor", "category", "group",
-               "assignee", "subject_or_description", "status", "previous_status", "business_hours"}
+               "assignee", "subject_or_description", "status", "previous_status", "business_hours",
+               "hours_since_status_changed", "reminder_sent"}
     assert covered == set(catalog.CONDITION_FIELDS)
 
 

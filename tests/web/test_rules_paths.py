@@ -1,6 +1,6 @@
 """One engine on every path: the same rule fires exactly once for one change, whichever door the change came
 through: the portal, the agent desk (composer, side panel, bulk, merge, escalation), e-mail, phone, the REST
-API and the timers."""
+API and the automations that replaced the timers."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.clock import utcnow
-from portal.models import Group, RuleFiring, Ticket, TicketEvent
-from portal.services import tickets, timers
+from portal.models import Group, Rule, RuleFiring, Ticket, TicketEvent
+from portal.services import tickets
 from portal.services.mail import inbound
-from portal.services.rules import catalog, manage
+from portal.services.rules import automations, catalog, manage
+from portal.services.rules.defaults import default_automations
 from tests.conftest import login
 from tests.web.api_support import bearer, token_for
 
@@ -34,14 +35,17 @@ def watcher(db, admin_user):
 
 
 def firings(db, ticket_id: int) -> list[str]:
+    """The triggers' firings (an automation's own, on the timer paths, are the change itself)."""
     db.expire_all()
-    return list(db.scalars(select(RuleFiring.event).where(RuleFiring.ticket_id == ticket_id)
+    return list(db.scalars(select(RuleFiring.event).where(RuleFiring.ticket_id == ticket_id,
+                                                          RuleFiring.event != automations.FIRING_EVENT)
                            .order_by(RuleFiring.id)))
 
 
 def rule_events(db, ticket_id: int) -> int:
-    return db.scalar(select(func.count()).select_from(TicketEvent).where(
-        TicketEvent.ticket_id == ticket_id, TicketEvent.rule_id.is_not(None)))
+    """Events made by the triggers (not by the automation whose change it is)."""
+    return db.scalar(select(func.count()).select_from(TicketEvent).join(Rule, Rule.id == TicketEvent.rule_id).where(
+        TicketEvent.ticket_id == ticket_id, Rule.kind == "trigger"))
 
 
 def newest_ticket(db) -> Ticket:
@@ -186,13 +190,18 @@ def api_update(ctx):
     return [ticket]
 
 
-SETTINGS = timers.TimerSettings(auto_close_days=28, reminder_days=3, auto_solve_days=7)
+def _install_defaults(ctx) -> None:
+    admin = ctx.make.user(role="admin")
+    for data in default_automations():
+        manage.create_rule(ctx.db, data, actor=admin, now=utcnow())
+    ctx.db.commit()
 
 
 def timer_auto_close(ctx):
     ticket = ctx.make.ticket(requester=ctx.alice, status="solved", now=utcnow() - timedelta(days=30))
+    _install_defaults(ctx)
     yield
-    assert timers.run(ctx.db, SETTINGS, now=utcnow()).closed == [ticket.ref]
+    assert automations.run(ctx.db, now=utcnow()).fired == {"Close solved tickets after 28 days": [ticket.ref]}
     return [ticket]
 
 
@@ -201,8 +210,10 @@ def timer_pending_reminder(ctx):
     ticket = ctx.make.ticket(requester=ctx.alice, now=then)
     tickets.agent_reply(ctx.db, ticket, body="Which light is red?", submit_as="pending", actor=ctx.agnes, now=then)
     ctx.db.commit()
+    _install_defaults(ctx)
     yield
-    assert timers.run(ctx.db, SETTINGS, now=utcnow()).reminded == [ticket.ref]
+    report = automations.run(ctx.db, now=utcnow())
+    assert report.fired == {"Remind the customer of a pending ticket after 3 days": [ticket.ref]}
     return [ticket]
 
 
@@ -246,7 +257,7 @@ def test_a_rule_fires_exactly_once_for_one_change_on_every_path(path, expected, 
         if db.get(Ticket, ticket.id).status == "closed":  # closed is read-only, for rules too
             assert rule_events(db, ticket.id) == 0
             assert "skipped: the ticket is closed" in db.scalar(select(RuleFiring.summary).where(
-                RuleFiring.ticket_id == ticket.id))
+                RuleFiring.ticket_id == ticket.id, RuleFiring.event != automations.FIRING_EVENT))
         else:
             assert "ruled" in db.get(Ticket, ticket.id).tag_names
             assert rule_events(db, ticket.id) == 1  # one "tag added" event, by the rule

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from portal import status
 from portal.errors import N_, DomainError
 from portal.models import (
     Category,
@@ -28,9 +29,10 @@ from portal.models import (
     User,
     WebhookEndpoint,
 )
-from portal.services import assignment, categories, postpone, sla, tickets, webhooks
+from portal.services import assignment, categories, notifications, postpone, sla, tickets, webhooks
 from portal.services.rules import catalog
 from portal.services.rules.catalog import AUTO_ASSIGN
+from portal.services.rules.defaults import REMINDER_EVENT
 from portal.services.rules.placeholders import fill, ticket_values
 
 # The ticket field each state action sets (the loop check compares them with the fields conditions read).
@@ -39,7 +41,8 @@ ACTION_FIELDS = {"set_status": "status", "set_priority": "priority", "set_group"
                  "set_sla_policy": "sla_plan", "add_tags": "tags", "remove_tags": "tags",
                  "postpone": "postponed_until"}
 # Actions that only tell someone: they may still act on a closed ticket, and never count as a loop.
-SIDE_EFFECTS = frozenset({"add_note", "send_email", "call_webhook", "macro_reply"})
+SIDE_EFFECTS = frozenset({"add_note", "send_email", "call_webhook", "macro_reply", "add_public_message",
+                          "send_pending_reminder"})
 LANGUAGES = ("en", "es")
 
 
@@ -78,6 +81,7 @@ class Acting:
     rule_name: str
     now: datetime
     ticket_url: str
+    automation: bool = False  # an automation acts as the system: it may close a solved ticket, as the timers did
 
 
 def field_of(action: dict) -> str | None:
@@ -130,6 +134,10 @@ def preview(session: Session, action: dict, ticket: Ticket) -> Said:
     if kind == "call_webhook":
         endpoint = session.get(WebhookEndpoint, value)
         return Said(N_("Would call the webhook %(url)s."), {"url": endpoint.url if endpoint else value})
+    if kind == "add_public_message" and ticket.status != "closed":
+        return Said(N_("Would add a public reply, in the ticket's language."))
+    if kind == "send_pending_reminder" and ticket.status != "closed":
+        return Said(N_("Would send the customer the pending reminder."))
     if ticket.status == "closed":
         return Said(N_("Would do nothing: the ticket is closed."))
     what = catalog.ACTION_TYPES[kind].label
@@ -181,10 +189,18 @@ def _event(acting: Acting, kind: str, field_name: str, old: object, new: object)
 
 
 def _set_status(acting: Acting, action: dict) -> str:
-    old = acting.ticket.status
+    """As an agent would, through the status table; an automation moves the ticket as the system where the table
+    lets the system do it (solved -> closed is the auto-close, pending -> solved the pending timeout), so the
+    history and the customer's e-mail read as they did when the timers did it. Only an automation closes."""
+    old, wanted = acting.ticket.status, action["value"]
+    system = status.system_action(old, wanted) if acting.automation else None
     try:
-        tickets.change_status_by_rule(acting.session, acting.ticket, tickets.SUBMIT_AS[action["value"]],
-                                      now=acting.now)
+        if system is not None:
+            tickets.change_status_by_automation(acting.session, acting.ticket, system, now=acting.now)
+        elif wanted in tickets.SUBMIT_AS:
+            tickets.change_status_by_rule(acting.session, acting.ticket, tickets.SUBMIT_AS[wanted], now=acting.now)
+        else:
+            raise Skipped(f"status {old} -> {wanted}: only an automation, and only from solved")
     except DomainError as exc:  # the status table refuses it from here (or a guard: solving needs an assignee)
         raise Skipped(f"status {old} -> {action['value']} refused: {exc.message}") from None
     return f"status {old} -> {acting.ticket.status}"
@@ -351,6 +367,32 @@ def _call_webhook(acting: Acting, action: dict) -> str:
     return f"webhook {endpoint.url}"
 
 
+def _add_public_message(acting: Acting, action: dict) -> str:
+    """A public reply from nobody in particular, in the ticket's language; the customer gets it by e-mail (in the
+    status mail when the same rule just changed the status: one e-mail, not two)."""
+    ticket = acting.ticket
+    language = ticket.language if ticket.language in LANGUAGES else "en"
+    body = fill(action[f"body_{language}"], _values(acting)).strip()
+    if not body:
+        raise Skipped(f"no message in {language}")
+    message = tickets.add_message(acting.session, ticket, body=body, author=None, public=True, now=acting.now)
+    notifications.public_reply_added(acting.session, ticket, message, now=acting.now)
+    return f"public reply ({language})"
+
+
+def _send_pending_reminder(acting: Acting, action: dict) -> str:
+    """The customer is reminded that we wait for them: the reminder e-mail, and the event that says it went out
+    in this pending period (the condition "reminder sent" reads it)."""
+    ticket = acting.ticket
+    if ticket.status != "pending":
+        raise Skipped("the ticket is not pending")
+    acting.session.add(TicketEvent(ticket=ticket, actor_id=None, created_at=acting.now, kind=REMINDER_EVENT,
+                                   field=None, old_value=None, new_value=None, rule_id=acting.rule_id))
+    days = max(0, (acting.now - ticket.status_changed_at).days)
+    notifications.pending_reminder(acting.session, ticket, days=days, now=acting.now)
+    return f"pending reminder ({days} days)"
+
+
 _DO = {
     "set_status": _set_status, "set_priority": _set_priority, "set_group": _set_group,
     "set_assignee": _set_assignee, "set_category": _set_category, "set_language": _set_language,
@@ -409,3 +451,4 @@ def _macro_preview(session: Session, action: dict, ticket: Ticket) -> Said:
 
 
 _DO["macro_reply"] = _macro_reply
+_DO.update({"add_public_message": _add_public_message, "send_pending_reminder": _send_pending_reminder})

@@ -2,19 +2,22 @@
 tickets their conditions match, rather than when a ticket changes.
 
 For each enabled automation, in the rules' order: the conditions that SQL can answer (status, priority, group,
-assignee, channel, language, category, hours since created/updated/solved, tags) become a WHERE clause over
-the tickets' indexes, so only candidates are read, by id, `BATCH` at a time. Every condition is then checked in
-Python (services.rules.conditions) on each candidate, exactly as a trigger's are; the SQL is only ever a
-superset. Closed tickets are never candidates: nothing but a note or a mail could be done to them, and they are
-most of the table.
+assignee, channel, language, category, hours since created/updated/solved/the status changed, tags, the
+pending reminder) become a WHERE clause over the tickets' indexes, so only candidates are read, by id, `BATCH` at a
+time. Every condition is then checked in Python (services.rules.conditions) on each candidate, exactly as a
+trigger's are; the SQL is only ever a superset. Closed tickets are never candidates: nothing but a note or a
+mail could be done to them, and they are most of the table.
 
 A candidate that matches is claimed before anything is done to it: one UPDATE bumps its `version` only if it is
-still the version that was read (as services.timers does). On PostgreSQL the row stays locked until the
-transaction ends; on SQLite the whole file does. Another process or host running at the same time matches no row
-and moves on, so a ticket is acted on once per run. The actions then run through services.rules.actions with
-the system as actor (the engine's `_fire`: a SAVEPOINT, a `RuleFiring`, the ticket events marked with the
-rule), and the transaction commits, once per ticket: this is a batch job, one ticket's failure must not undo the
-others'. The triggers react to the automation's changes at that commit, as to any change.
+still the version that was read. On PostgreSQL the row stays locked until the transaction ends; on SQLite the
+whole file does. Another process or host running at the same time matches no row and moves on, so a ticket is
+acted on once per run. The actions then run through services.rules.actions with the system as actor (the
+engine's `_fire`: a SAVEPOINT, a `RuleFiring`, the ticket events marked with the rule), and the transaction
+commits, once per ticket: this is a batch job, one ticket's failure must not undo the others'. The triggers react
+to the automation's changes at that commit, as to any change.
+
+The automations that ship with Mesa (services.rules.defaults) do what the hard-coded timers did: close solved
+tickets, solve and remind pending ones.
 
 An automation cannot act on the same ticket forever (validation.ends_itself): one of its actions makes one of
 its conditions false, or it fires at most once per ticket (`once_per_ticket`, checked against its firings).
@@ -29,9 +32,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from portal.models import PRIORITIES, Rule, RuleFiring, Ticket, TicketTag
+from portal.models import PRIORITIES, Rule, RuleFiring, Ticket, TicketEvent, TicketTag
 from portal.services.rules import engine
 from portal.services.rules.conditions import Facts, holds
+from portal.services.rules.defaults import REMINDER_EVENT
 from portal.status import Status
 
 log = logging.getLogger(__name__)
@@ -44,7 +48,7 @@ _COLUMNS = {"status": Ticket.status, "priority": Ticket.priority, "group": Ticke
             "assignee": Ticket.assignee_id, "channel": Ticket.channel, "language": Ticket.language,
             "category": Ticket.category_id}
 _MOMENTS = {"hours_since_created": Ticket.created_at, "hours_since_updated": Ticket.updated_at,
-            "hours_since_solved": Ticket.solved_at}
+            "hours_since_solved": Ticket.solved_at, "hours_since_status_changed": Ticket.status_changed_at}
 
 
 @dataclass
@@ -69,6 +73,9 @@ def sql_condition(condition: dict, now: datetime) -> ColumnElement[bool] | None:
         moment = now - timedelta(hours=value)
         column = _MOMENTS[name]
         return column < moment if op == "greater_than" else column > moment
+    if name == "reminder_sent":
+        sent = _reminded_in_this_status()
+        return sent if op == "is_true" else ~sent
     column = _COLUMNS.get(name)
     if column is None:
         return None
@@ -94,6 +101,11 @@ def _tags_condition(op: str, value: list[str]) -> ColumnElement[bool] | None:
         return None
     tagged = exists().where(TicketTag.ticket_id == Ticket.id, TicketTag.tag.in_(value))
     return tagged if op == "has" else ~tagged
+
+
+def _reminded_in_this_status():
+    return exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.kind == REMINDER_EVENT,
+                          TicketEvent.created_at >= Ticket.status_changed_at)
 
 
 def candidates_query(rule: Rule, now: datetime):

@@ -179,6 +179,25 @@ ACTION_TYPES: dict[str, ActionType] = {a.key: a for a in (
 # way an agent's bulk apply sends it. Personal macros are their owner's tools, never a rule's.
 ACTION_TYPES["apply_macro"] = ActionType("apply_macro", N_("Apply a macro"), (_value("macro", N_("Shared macro")),))
 
+# ---- What the timers did, as automations (services.rules.defaults) ----------------------------------------------
+# How long the ticket has been in its status (pending for 7 days), and whether the pending reminder went out since
+# the status began: the reminder goes once per pending period, and again when the ticket is pending again later.
+CONDITION_FIELDS.update({f.key: f for f in (
+    ConditionField("hours_since_status_changed", N_("Hours since the status last changed"), HOURS_OPS),
+    ConditionField("reminder_sent", N_("Pending reminder sent since the status last changed"),
+                   _ops("none", none=("is_true", "is_false"))),
+)})
+# An automation may also close a ticket, where the status table lets the system do it (solved -> closed, the
+# auto-close); validation refuses "closed" anywhere else. It replaces the entry above, in its place.
+RULE_STATUSES = (*SETTABLE_STATUSES, next(choice for choice in STATUS_CHOICES if choice[0] == Status.CLOSED.value))
+ACTION_TYPES.update({a.key: a for a in (
+    ActionType("set_status", N_("Set the status"), (_value("choice", N_("Status"), RULE_STATUSES),)),
+    ActionType("add_public_message", N_("Add a public reply, in the ticket's language"), (
+        Param("body_en", N_("Message (English)"), "template", max_length=5000),
+        Param("body_es", N_("Message (Spanish)"), "template", max_length=5000))),
+    ActionType("send_pending_reminder", N_("Send the customer the pending reminder e-mail")),
+)})
+
 # Actions that set one thing: twice in one rule makes no sense.
 SINGLE_ACTIONS = frozenset({"set_status", "set_priority", "set_group", "set_assignee", "set_category",
                             "set_language", "set_sla_policy", "postpone"})

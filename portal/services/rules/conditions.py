@@ -10,9 +10,10 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import PRIORITIES, BusinessCalendar, Message, Ticket
+from portal.models import PRIORITIES, BusinessCalendar, Message, Ticket, TicketEvent
 from portal.services import sla
 from portal.services.rules.catalog import CUSTOM_FIELD_PREFIX
+from portal.services.rules.defaults import REMINDER_EVENT
 from portal.services.rules.words import Text, fold, word_list
 
 _UNSET = object()
@@ -54,6 +55,14 @@ class Facts:
 
     def hours_since(self, moment: datetime | None) -> float | None:
         return None if moment is None else (self.now - moment).total_seconds() / 3600
+
+    def reminded_in_this_status(self) -> bool:
+        """The pending reminder went out since the ticket's status began (once per pending period)."""
+        if not self.ticket.id:
+            return False
+        return self.session.scalar(select(TicketEvent.id).where(
+            TicketEvent.ticket_id == self.ticket.id, TicketEvent.kind == REMINDER_EVENT,
+            TicketEvent.created_at >= self.ticket.status_changed_at).limit(1)) is not None
 
     def in_business_hours(self) -> bool:
         """Inside the working hours of the ticket's SLA calendar (else the first calendar); with no calendar at
@@ -100,12 +109,15 @@ def holds(condition: dict, facts: Facts) -> bool:
         return has if op == "has" else not has
     if name.startswith("hours_since_"):
         hours = facts.hours_since({"hours_since_created": ticket.created_at, "hours_since_updated": ticket.updated_at,
-                                   "hours_since_solved": ticket.solved_at}[name])
+                                   "hours_since_solved": ticket.solved_at,
+                                   "hours_since_status_changed": ticket.status_changed_at}[name])
         if hours is None:
             return False
         return hours > value if op == "greater_than" else hours < value
     if name == "business_hours":
         return facts.in_business_hours() == (op == "is_true")
+    if name == "reminder_sent":
+        return facts.reminded_in_this_status() == (op == "is_true")
     raise ValueError(f"unknown condition field {name!r}")
 
 

@@ -1,5 +1,5 @@
 """The one engine that runs the business rules after every ticket change, whatever made it: the portal, the agent
-desk, e-mail, phone, the API, the timers. Nothing calls it: `watch` hooks the session factory so that, just
+desk, e-mail, phone, the API, the automations. Nothing calls it: `watch` hooks the session factory so that, just
 before a transaction commits, the tickets that gained `TicketEvent`s in it go through the rules, inside the same
 transaction. The person's change and the rules' changes commit together; webhooks and the report rollup (hooked
 after this one) see both.
@@ -299,7 +299,8 @@ def _fire(session: Session, rule: LoadedRule, change: Change, disabled: set[int]
     """Run the rule's actions in a savepoint; True when the ticket changed. A failure undoes this rule's
     actions alone and disables it."""
     ticket = change.ticket
-    acting = acts.Acting(session, ticket, rule.id, rule.name, now, settings.ticket_url(ticket.ref))
+    acting = acts.Acting(session, ticket, rule.id, rule.name, now, settings.ticket_url(ticket.ref),
+                         automation=session.info.get(AUTOMATION) == rule.id)
     done, skipped, changed_fields = [], [], set()
     savepoint = session.begin_nested()
     session.info[ACTING] = rule.id

@@ -75,6 +75,13 @@ def firing_counts(session: Session, *, actor: User, now: datetime, days: int = 7
     return {rule_id: count for rule_id, count in rows}
 
 
+def installed_with_mesa(session: Session, *, actor: User) -> set[int]:
+    """The rules that ship with Mesa (the default automations), still there, edited or not."""
+    require_admin(actor)
+    return set(session.scalars(select(RuleChange.rule_id).where(RuleChange.what == "installed",
+                                                                RuleChange.rule_id.is_not(None))))
+
+
 def recent_changes(session: Session, *, actor: User, rule: Rule | None = None, limit: int = 50) -> list[RuleChange]:
     """The audit trail, newest first: of one rule, or of all of them (deleted ones included)."""
     require_admin(actor)

@@ -29,6 +29,7 @@ from portal.services.rules.catalog import (
     SINGLE_ACTIONS,
 )
 from portal.services.rules.words import word_list
+from portal.status import Status, system_action
 
 TAG_MAX = 40
 TAG_RE = re.compile(r"^[\w][\w\-.]*$", re.UNICODE)
@@ -106,6 +107,7 @@ def validate(session: Session, data: object, *, rule_id: int | None = None,
         _impossible_all(clean["conditions_all"], errors)
     if "actions" not in errors:
         _contradicting_actions(clean["actions"], errors)
+        _system_actions(clean, errors)
     if automation:
         _about_a_change(clean, errors)
         if not clean["once_per_ticket"] and not errors and not ends_itself(clean):
@@ -476,6 +478,29 @@ def _about_a_change(clean: dict, errors: Errors) -> None:
                     "trigger."))
 
 
+def _system_actions(clean: dict, errors: Errors) -> None:
+    """What only the system does, where the former timers did it: close a ticket (where the status table lets the
+    system close it: solved), and send the pending reminder (to a pending ticket). Only an automation may, and
+    only with the condition that says the ticket is in that status."""
+    statuses = {c["value"] for c in clean["conditions_all"] if c["field"] == "status" and c["op"] == "is"}
+    for index, action in enumerate(clean["actions"]):
+        key = f"actions.{index}"
+        if action["type"] == "set_status" and action["value"] == Status.CLOSED.value:
+            closable = sorted(s.value for s in Status if system_action(s.value, Status.CLOSED.value) is not None)
+            if clean["kind"] != "automation":
+                errors[f"{key}.value"] = Problem(N_(
+                    "Only an automation closes tickets, some time after they were solved: choose another status, "
+                    "or make this rule an automation."))
+            elif not statuses or not statuses <= set(closable):
+                errors[f"{key}.value"] = Problem(N_(
+                    "An automation closes only solved tickets: add the condition \u201cStatus is Solved\u201d."))
+        elif action["type"] == "send_pending_reminder" and (clean["kind"] != "automation"
+                                                            or statuses != {Status.PENDING.value}):
+            errors[key] = Problem(N_(
+                "The pending reminder is sent by an automation, to pending tickets: make this rule an automation "
+                "with the condition \u201cStatus is Pending\u201d."))
+
+
 def ends_itself(rule: dict) -> bool:
     """Does one of the automation's actions make one of its conditions (all of them) false, so that it stops
     matching a ticket once it has acted on it?"""
@@ -488,6 +513,8 @@ def _falsifies(action: dict, condition: dict) -> bool:
     if name == "hours_since_updated" and op == "greater_than":
         # Any change to the ticket moves its last change to now.
         return kind not in ("add_note", "send_email", "call_webhook")
+    if name == "reminder_sent" and op == "is_false":
+        return kind == "send_pending_reminder"  # it sends the reminder it looked for the lack of
     if name == "tags" and op == "has_not":
         return kind == "add_tags" and bool(set(value) & set(wanted))
     if name == "tags" and op == "has":
