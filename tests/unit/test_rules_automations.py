@@ -134,6 +134,17 @@ def test_it_acts_on_matching_tickets_once_as_the_system_and_records_the_firing(d
     assert run(db, hours(74)).fired == {} and firings(db, rule, quiet) == 1
 
 
+def test_a_postponed_ticket_is_left_alone_until_its_time(db, make, agnes, create):
+    from portal.services import postpone
+
+    create(automation())
+    snoozed = pending_ticket(make, db, agnes)
+    postpone.postpone(db, snoozed, hours(100), actor=agnes, now=hours(1))
+    db.commit()
+    assert run(db, hours(73)).fired == {}
+    assert run(db, hours(101)).fired == {"Remind": [snoozed.ref]}  # its time has come: like any other ticket
+
+
 def test_the_ticket_events_carry_the_automation(db, make, agnes, create):
     rule = create(automation())
     ticket = pending_ticket(make, db, agnes)

@@ -112,6 +112,9 @@ def candidates_query(rule: Rule, now: datetime):
     """The id and version of the tickets this automation may match, by id; the caller adds the keyset
     (`candidates.c.id > last`) and LIMIT."""
     clauses = [Ticket.status.in_(NOT_CLOSED)]  # a list, not "!= closed", so the status indexes serve it
+    # A postponed ticket is out of everyone's way until its time (services.postpone); the run wakes the due ones
+    # first, so those still postponed are left alone: no reminder or auto-solve behind the agent's back.
+    clauses.append(or_(Ticket.postponed_until.is_(None), Ticket.postponed_until <= now))
     clauses += [c for c in (sql_condition(cond, now) for cond in rule.conditions_all or ()) if c is not None]
     if rule.conditions_any:
         anyone = [sql_condition(cond, now) for cond in rule.conditions_any]
@@ -179,7 +182,8 @@ def _one(session: Session, rule: engine.LoadedRule, once: bool, ticket_id: int, 
     """Check, claim, act and commit one ticket; "fired", "skipped" or "disabled" (the rule failed)."""
     try:
         ticket = session.get(Ticket, ticket_id, populate_existing=True)
-        if ticket is None or ticket.version != version:
+        if ticket is None or ticket.version != version or (
+                ticket.postponed_until is not None and ticket.postponed_until > now):
             session.rollback()
             return "skipped"
         try:
