@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Links in e-mails start with it. Unset, it follows HOST and PORT (a HOST that listens on every address is no
+# address to click: the machine's name stands in for it; an IPv6 address goes in brackets). Behind a proxy, set
+# it to the public address.
+PORTAL_BASE_URL ?= http://$(if $(filter 0.0.0.0 :: [::],$(HOST)),$(shell hostname -f 2>/dev/null || hostname),$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST))):$(PORT)
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 THREADS ?= 1
 FLASK := $(BIN)/flask --app app
@@ -38,13 +42,14 @@ demo: migrate ## Load the demo data (idempotent) and build the search index
 run: demo ## Serve the portal with gunicorn on http://$(HOST):$(PORT)
 	@echo ""
 	@echo "  Mesa is running on http://$(HOST):$(PORT)"
+	@echo "  Links in e-mails point at $(PORTAL_BASE_URL) (PORTAL_BASE_URL)"
 	@echo "  Demo accounts (password: mesa-demo-2026):"
 	@echo "    customers  alice@example.com, bob@example.com"
 	@echo "    agents     agnes@example.com (tier 1), diego@example.com (tier 2), tomas@example.com (tier 3)"
 	@echo "    admin      admin@example.com"
 	@echo "  Ctrl-C stops it."
 	@echo ""
-	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) \
+	exec env PORTAL_BASE_URL='$(PORTAL_BASE_URL)' $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) \
 		--access-logfile - --graceful-timeout 5 'app:app'
 
 test: translations ## Run the whole test suite

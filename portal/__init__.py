@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         values.update(test_config)
     settings.finish(values)
+    settings.warn_about_unset_base_url(values, os.environ, explicit=bool(test_config and "BASE_URL" in test_config))
 
     app = Flask(
         __name__,

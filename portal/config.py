@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from portal import ratelimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+class SettingError(ValueError):
+    """A setting whose value cannot work: the portal refuses to start and says which and why."""
 
 # name -> (default, description). The README's configuration table is generated from this mapping,
 # so a new setting is documented where it is defined.
@@ -52,7 +61,10 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "IMAP_FOLDER": ("INBOX", "IMAP folder to read; processed messages are marked as seen"),
     "IMAP_SSL": (True, "Connect to the IMAP server over TLS"),
     "ATTACHMENTS_DIR": (None, "Attachment storage; default `attachments` in the instance folder"),
-    "BASE_URL": ("http://127.0.0.1:5000", "Public address used in links inside e-mails"),
+    "BASE_URL": ("http://127.0.0.1:5000", "Public address of the portal, `http(s)://host[:port][/prefix]`: every "
+                                          "link in an e-mail starts with it (`make run` sets it from `HOST` and "
+                                          "`PORT` when unset). Set it in production: a request's Host header is "
+                                          "never used"),
     "MAX_CONTENT_LENGTH": (25 * 1024 * 1024, "Largest request body in bytes (413 beyond it)"),
     "MAX_ATTACHMENT_MB": (10, "Largest attachment in megabytes"),
     "AUTO_CLOSE_DAYS": (28, "Days after which a solved ticket closes by itself, read once when the default "
@@ -145,6 +157,57 @@ def finish(config: dict[str, object]) -> None:
     config["PERMANENT_SESSION_LIFETIME"] = int(config["SESSION_LIFETIME"])
     config["BABEL_DEFAULT_LOCALE"] = config["DEFAULT_LANGUAGE"]
     config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]
+    config["BASE_URL"] = checked_base_url(config["BASE_URL"])
+
+
+# host: a name or an IPv4 address (letters, digits, dots, hyphens), or an IPv6 address in brackets; a prefix:
+# path segments of the characters a URL path may carry unescaped.
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+_PREFIX = re.compile(r"^(?:/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*/?$")
+
+
+def checked_base_url(value: object) -> str:
+    """`BASE_URL` as links are built from it (no trailing slash), or SettingError saying what is wrong: a link
+    in a mail that points nowhere is found only when a customer clicks it."""
+    raw = str(value or "").strip()
+    expected = "PORTAL_BASE_URL must be the portal's public address, http(s)://host[:port][/prefix]"
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise SettingError(f"{expected}; {raw!r} has an invalid port or host") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingError(f"{expected}; {raw!r} does not start with http:// or https:// and a host")
+    if parts.username is not None or parts.password is not None:
+        raise SettingError(f"{expected}; {raw!r} carries a user name or password")
+    if not _valid_host(parts.hostname or "") or (port is not None and not 0 < port < 65536) \
+            or parts.netloc.endswith(":"):
+        raise SettingError(f"{expected}; {raw!r} has an invalid host or port")
+    if parts.query or parts.fragment or "?" in raw or "#" in raw or not _PREFIX.match(parts.path):
+        raise SettingError(f"{expected}; {raw!r} has something after the address (a query, a fragment, spaces "
+                           "or other characters a path cannot carry)")
+    return raw.rstrip("/")
+
+
+def _valid_host(host: str) -> bool:
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    return bool(_HOST.match(host))
+
+
+def warn_about_unset_base_url(config: dict[str, object], environ: os._Environ[str] | dict[str, str], *,
+                              explicit: bool) -> None:
+    """Served by gunicorn without `PORTAL_BASE_URL`: the mails' links point at the default address, which is
+    right for `make run` on one machine and wrong everywhere else. Said once, at start."""
+    if explicit or "PORTAL_BASE_URL" in environ or not environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        return
+    log.warning("PORTAL_BASE_URL is not set: links in e-mails will point at %s, which only works on this machine. "
+                "Set PORTAL_BASE_URL to the portal's public address, e.g. https://help.example.com",
+                config["BASE_URL"])
 
 
 def _instance_secret(path: Path) -> str:

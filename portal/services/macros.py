@@ -16,7 +16,7 @@ plain text (services.rules.placeholders), never by a template engine."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -144,9 +144,10 @@ class Preview:
     changes: list[rule_actions.Said]
 
 
-def preview(session: Session, ticket: Ticket, macro: Macro, agent: User) -> Preview:
-    """Nothing is written: the reply as it would land in the composer and each change as the rules say it."""
-    return Preview(reply=reply_for(macro, ticket, agent),
+def preview(session: Session, ticket: Ticket, macro: Macro, agent: User, *, url: str = "") -> Preview:
+    """Nothing is written: the reply as it would land in the composer and each change as the rules say it.
+    `url` is the ticket's absolute address, for `{{ ticket.url }}`."""
+    return Preview(reply=reply_for(macro, ticket, agent, url=url),
                    changes=[rule_actions.preview(session, action, ticket) for action in macro.actions])
 
 
@@ -154,16 +155,18 @@ def preview(session: Session, ticket: Ticket, macro: Macro, agent: User) -> Prev
 
 
 def apply(session: Session, ticket: Ticket, macro: Macro, *, actor: User, now: datetime,
-          expected_version: int | None) -> str:
+          expected_version: int | None, url: str = "") -> str:
     """Make the macro's changes as the agent (refused as a whole when one of them is, or when someone changed
-    the ticket since `expected_version`), and return the reply for the agent to review and send."""
+    the ticket since `expected_version`), and return the reply for the agent to review and send (`url`, the
+    ticket's absolute address, fills `{{ ticket.url }}`: the reply goes out by mail)."""
     tickets.check_version(ticket, expected_version)
     for action in macro.actions:
         _do(session, ticket, action, actor=actor, now=now)
-    return reply_for(macro, ticket, actor)
+    return reply_for(macro, ticket, actor, url=url)
 
 
-def apply_to_many(session: Session, refs: Sequence[str], macro: Macro, *, actor: User, now: datetime
+def apply_to_many(session: Session, refs: Sequence[str], macro: Macro, *, actor: User, now: datetime,
+                  ticket_url: Callable[[str], str] | None = None
                   ) -> tuple[list[Ticket], list[tuple[str, DomainError]]]:
     """The macro on each selected ticket, its reply sent as a public reply: one ticket refused (closed, a status
     the table refuses, a guided group's) stays as it was and the others change."""
@@ -176,7 +179,8 @@ def apply_to_many(session: Session, refs: Sequence[str], macro: Macro, *, actor:
     for ticket in found:
         try:
             with session.begin_nested():
-                reply = apply(session, ticket, macro, actor=actor, now=now, expected_version=None)
+                reply = apply(session, ticket, macro, actor=actor, now=now, expected_version=None,
+                              url=ticket_url(ticket.ref) if ticket_url else "")
                 if reply:
                     tickets.agent_reply(session, ticket, body=reply, public=True, actor=actor, now=now)
             changed.append(ticket)

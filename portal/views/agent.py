@@ -37,6 +37,7 @@ from portal.services.desk_lists import DeskLists
 from portal.services.kept import Kept
 from portal.services.queue_counts import CountsCache
 from portal.status import agent_label
+from portal.views import mailer
 from portal.views.access import agent_required
 from portal.views.agent_forms import ComposerForm, FieldForm, VersionForm
 from portal.views.errors import translate_domain_message
@@ -343,7 +344,8 @@ def messages(ref: str) -> Response | tuple[str, int]:
             expected_version=form.version.data,
         )
         session.flush()
-        sent_articles.record_sent_articles(session, ticket, message, actor=_me(), now=utcnow())
+        sent_articles.record_sent_articles(session, ticket, message, actor=_me(), now=utcnow(),
+                                           base_url=mailer.base_url())
         session.commit()
     except Conflict as exc:
         session.rollback()
@@ -374,9 +376,9 @@ def _composer_step(ticket, form: ComposerForm, action: str) -> Response | tuple[
                                                                           ticket.language)
     elif action.startswith("article:"):
         found = kb_index().articles(paths=[action.removeprefix("article:")])
-        if found:
+        if found:  # absolute on BASE_URL: the reply goes out by mail, where `/kb/...` leads nowhere
             title = found[0].title.replace("[", "(").replace("]", ")")
-            form.body.data = f"{body.rstrip()}\n\n[{title}]({found[0].url})".lstrip()
+            form.body.data = f"{body.rstrip()}\n\n[{title}]({mailer.site_url(found[0].url)})".lstrip()
     context = _workspace(ticket, form=form, **extra)
     if is_htmx():
         return vary_on_htmx(Response(render_template("agent/_composer.html", **context)))

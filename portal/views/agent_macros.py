@@ -19,6 +19,7 @@ from portal.integers import whole_number
 from portal.models import Macro
 from portal.services import agent_queue, macros, tickets
 from portal.services.rules.catalog import AUTO_ASSIGN
+from portal.views import mailer
 from portal.views.access import agent_required
 from portal.views.agent import _conflict_answer, _me, _refusals, _safe_queue_url, _workspace, bp
 from portal.views.agent_forms import ComposerForm, MacroForm
@@ -62,10 +63,11 @@ def macro_preview(ref: str) -> Response | tuple[str, int]:
     except Invalid as exc:  # "Insert a reply or apply a macro…" itself: said in the composer, the text kept
         return _composer(ticket, form, status=exc.status_code, error=translate_domain_message(exc))
     if macros.inserts_only(macro):
-        reply, body = macros.reply_for(macro, ticket, me), form.body.data or ""
+        reply, body = macros.reply_for(macro, ticket, me, url=mailer.ticket_url(ticket.ref)), form.body.data or ""
         form.body.data = f"{body.rstrip()}\n\n{reply}" if body.strip() else reply
         return _composer(ticket, form, macro_inserted=macro)
-    return _composer(ticket, form, macro=macro, macro_preview=_in_words(macros.preview(session, ticket, macro, me)))
+    return _composer(ticket, form, macro=macro, macro_preview=_in_words(
+        macros.preview(session, ticket, macro, me, url=mailer.ticket_url(ticket.ref))))
 
 
 @bp.post("/tickets/<ref>/macros/apply")
@@ -79,7 +81,8 @@ def macro_apply(ref: str) -> Response | tuple[str, int]:
     form.validate()
     macro = _chosen("macro_id")
     try:
-        reply = macros.apply(session, ticket, macro, actor=me, now=utcnow(), expected_version=form.version.data)
+        reply = macros.apply(session, ticket, macro, actor=me, now=utcnow(), expected_version=form.version.data,
+                             url=mailer.ticket_url(ticket.ref))
         session.commit()
     except Conflict as exc:
         session.rollback()
@@ -137,7 +140,8 @@ def bulk_macro_preview() -> Response | tuple[str, int]:
         flash(message, "error")
         return redirect(_safe_queue_url(request.form.get("next")), 303)
     context = dict(macro=macro, chosen=chosen, next=_safe_queue_url(request.form.get("next")),
-                   sample=_in_words(macros.preview(session, chosen[0], macro, me)))
+                   sample=_in_words(macros.preview(session, chosen[0], macro, me,
+                                                   url=mailer.ticket_url(chosen[0].ref))))
     if is_htmx():
         return render_template("agent/_bulk_macro.html", standalone=False, **context)
     return render_template("agent/bulk_macro.html", standalone=True, **context)
@@ -151,7 +155,7 @@ def bulk_macro_apply() -> Response | tuple[str, int]:
     macro = _chosen("macro_id")
     try:
         changed, refused = macros.apply_to_many(session, request.form.getlist("refs"), macro, actor=me,
-                                                now=utcnow())
+                                                now=utcnow(), ticket_url=mailer.ticket_url)
         session.commit()
     except DomainError as exc:
         session.rollback()

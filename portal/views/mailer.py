@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from portal.models import User
-from portal.services.mail import outgoing
+from portal.services.mail import links, outgoing
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,25 @@ def absolute_url(endpoint: str, **values: object) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+def base_url() -> str:
+    """The portal's public address, as configured (checked at start): never the request's Host header."""
+    return str(current_app.config["BASE_URL"])
+
+
+def site_url(path: str) -> str:
+    """A path of the site (`/kb/en/...`, as `Article.url` gives it) as an absolute link on `BASE_URL`."""
+    return links.site_url(base_url(), path)
+
+
+def ticket_url(ref: str) -> str:
+    """The customer's page of a ticket, absolute: what `{{ ticket.url }}` says in a reply or a rule's mail."""
+    return absolute_url("tickets.show", ref=ref)
+
+
 def render_email(template: str, locale: str, **context: object) -> RenderedEmail:
-    """Both versions of `emails/<template>` with every `_()` in `locale`."""
+    """Both versions of `emails/<template>` with every `_()` in `locale`. Whatever root-relative link is left in
+    either (a reply's Markdown, an admin's text) is made absolute on `BASE_URL`: mail clients have no site to
+    resolve it against."""
     env = current_app.jinja_env
     context = {"absolute_url": absolute_url, "lang": locale, "config": current_app.config, **context}
     with force_locale(locale):
@@ -58,6 +75,7 @@ def render_email(template: str, locale: str, **context: object) -> RenderedEmail
         context["subject"] = subject
         text = text_template.render(context)
         html = env.get_template(f"emails/{template}.html").render(context)
+    text, html = links.absolute_text(text, base_url()), links.absolute_html(html, base_url())
     return RenderedEmail(subject=subject, text=text.strip() + "\n", html=html, language=locale)
 
 

@@ -28,13 +28,14 @@ from portal.clock import utcnow
 from portal.markdown_render import render_markdown
 from portal.models import Message, Notification
 from portal.services import notifications, satisfaction
+from portal.services.mail import links as mail_links
 from portal.services.mail import outgoing
 from portal.services.mail.headers import parse_mailbox
 from portal.services.mail.reply_addresses import ReplyAddresses
 from portal.services.rules import defaults, placeholders
 from portal.services.ticket_links import TicketLinks
 from portal.status import customer_status
-from portal.views.mailer import absolute_url, render_email, settings
+from portal.views.mailer import absolute_url, base_url, render_email, settings
 
 log = logging.getLogger(__name__)
 
@@ -221,13 +222,17 @@ def _context(session, row: Notification) -> dict[str, object]:
         message = session.get(Message, row.context.get("message_id") or 0)
         if message is None or not message.public or message.ticket_id != ticket.id:
             raise Undeliverable("the reply is gone or is not public")
+        # a `/kb/...` link (or one pasted bare) points nowhere in a mail client: absolute before rendering, so
+        # the HTML links it too (render_email does the same to the text part)
+        body = mail_links.absolute_text(message.body, base_url(), markdown=True)
         context["message"] = message
-        context["body_html"] = render_markdown(message.body, lang=row.language)  # sanitised (nh3)
+        context["body_html"] = render_markdown(body, lang=row.language)  # sanitised (nh3)
         context["author_name"] = message.author.name if message.author else _("Mesa support")
     if row.kind == "rule_email":  # the admin's text; its placeholders are filled now, as plain values
         values = placeholders.ticket_values(ticket, url=context["ticket_url"], rule_name=row.context.get("rule", ""))
         context["rule_subject"] = " ".join(placeholders.fill(row.context.get("subject", ""), values).split())
-        context["rule_body"] = placeholders.fill(row.context.get("body", ""), values)
+        context["rule_body"] = mail_links.absolute_text(placeholders.fill(row.context.get("body", ""), values),
+                                                        base_url())
     if is_requester:  # the links act as the requester: copies to CC addresses go without them
         context["links"] = _links(ticket, row.kind)
     return context
@@ -248,4 +253,4 @@ def _links(ticket, kind: str) -> dict[str, str]:
 def _ticket_url(ref: str) -> str:
     if "tickets.show" in current_app.view_functions:
         return absolute_url("tickets.show", ref=ref)
-    return f"{str(current_app.config['BASE_URL']).rstrip('/')}/tickets/{ref}"
+    return f"{base_url()}/tickets/{ref}"

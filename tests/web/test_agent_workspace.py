@@ -270,12 +270,12 @@ def test_insert_article_searches_the_kb_and_records_what_was_sent(kb_app, db, ma
     path = re.search(r'value="article:([^"]+)"', found.text)
     assert path, found.text
     inserted = send(client, ticket, "Try this:", action=f"article:{path.group(1)}", htmx=True)
-    link = re.search(r"\[[^\]]+\]\((/kb/[^)]+)\)", inserted.text)
+    link = re.search(r"\[[^\]]+\]\((http://portal\.test/kb/[^)]+)\)", inserted.text)  # absolute: it goes by mail
     assert link
     body = f"Try this: [article]({link.group(1)})"
     assert send(client, ticket, body).status_code == 303
     rows = db.scalars(select(SentArticle).where(SentArticle.ticket_id == ticket.id)).all()
-    assert [r.article_path for r in rows] == [link.group(1).removeprefix("/kb/")]
+    assert [r.article_path for r in rows] == [link.group(1).removeprefix("http://portal.test/kb/")]
 
 
 def test_full_page_and_fragment_answers(client, make, alice, agnes):

@@ -5,4 +5,5 @@
 - `parsing`: read an incoming message's bytes: references, text, files, and whether it is automatic mail.
 - `headers`: read the headers that decide something, strictly: the sender, DMARC, our recipient addresses.
 - `reply_addresses`: agents' signed reply addresses, which make an agent's e-mail a public reply.
+- `links`: root-relative site links (`/kb/...`) made absolute on the public address, so they work in a mail client.
 """
