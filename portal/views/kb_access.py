@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 import threading
-from urllib.parse import unquote
 from pathlib import Path
+from urllib.parse import unquote
 
 from flask import Flask, current_app, session
 

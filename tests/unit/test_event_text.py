@@ -42,7 +42,8 @@ def _event(kind, field=None, old=None, new=None, actor_id=7, rule_id=None):
      "Rule “a deleted rule” moved the ticket to the group Billing",
      "La regla «una regla eliminada» pasó la solicitud al grupo Billing"),
     (_event("something_new", "snooze_until", None, "tomorrow", actor_id=12),
-     "A deleted user changed snooze until from — to tomorrow", "Un usuario eliminado cambió snooze until de — a tomorrow"),
+     "A deleted user changed snooze until from — to tomorrow",
+     "Un usuario eliminado cambió snooze until de — a tomorrow"),
 ])
 def test_each_event_reads_as_a_sentence_in_both_languages(app, event, english, spanish):
     with app.test_request_context(headers={"Accept-Language": "en"}):
