@@ -54,13 +54,17 @@ def _lang() -> str:
 def _person(names: TimelineNames, value: str | None) -> str:
     if not value:
         return gettext("nobody")
-    return names.people.get(int(value)) or gettext("a deleted user") if value.isdigit() else value
+    if not value.isdigit():
+        return value
+    return names.people.get(int(value)) or gettext("a deleted user")
 
 
 def _group(names: TimelineNames, value: str | None) -> str:
     if not value:
         return gettext("no group")
-    return names.groups.get(int(value)) or gettext("a deleted group") if value.isdigit() else value
+    if not value.isdigit():
+        return value
+    return names.groups.get(int(value)) or gettext("a deleted group")
 
 
 def _category(names: TimelineNames, value: str | None) -> str:
