@@ -42,12 +42,16 @@ def _template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from portal.extensions import babel
+    from portal.views.event_text import channel_label, event_sentence, priority_label
     from portal.views.labels import language_label, rule_event_text, section_label
     from portal.views.when import ago, time_tag, when
 
     app.add_template_filter(section_label)
     app.add_template_filter(language_label)
     app.add_template_global(rule_event_text)
+    app.add_template_global(event_sentence)
+    app.add_template_filter(channel_label)
+    app.add_template_filter(priority_label)
     app.add_template_filter(when)
     app.add_template_filter(ago)
     app.add_template_global(time_tag)

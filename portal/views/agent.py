@@ -9,7 +9,6 @@ import json
 from datetime import timedelta
 
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -31,6 +30,7 @@ from portal.services import (
     postpone,
     sent_articles,
     tickets,
+    timeline_names,
 )
 from portal.services.attachments import AttachmentStore, Upload
 from portal.services.desk_lists import DeskLists
@@ -42,7 +42,7 @@ from portal.views.access import agent_required
 from portal.views.agent_forms import ComposerForm, FieldForm, VersionForm
 from portal.views.errors import translate_domain_message
 from portal.views.htmx import is_htmx, vary_on_htmx
-from portal.views.kb_access import kb_index
+from portal.views.kb_access import articles_by_path, kb_index
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 
@@ -222,11 +222,10 @@ def _workspace(ticket, *, form: ComposerForm | None = None, **extra: object) -> 
     linked = context["linked"]
     if len(linked) < agent_desk.LINKED_LIMIT:  # all of them: the operations panel need not read its incidents
         context["known_incidents"] = [t for t in linked if t.problem_id == ticket.id]
-    lang = str(get_locale() or current_app.config["DEFAULT_LANGUAGE"])
+    events = [item["event"] for item in timeline if "event" in item]
     return dict(
-        context, form=form, timeline=timeline, names={a.id: a.name for a in context["agents"]},
-        group_names={g.id: g.name for g in context["groups"]},
-        category_names={c.id: c.name(lang) for c in context["categories"]},
+        context, form=form, timeline=timeline,
+        event_names=timeline_names.names_for(session, events, desk_lists(), category_id=ticket.category_id),
         priorities=PRIORITIES, notification_log=notifications.notification_log(session, ticket),
         notification_labels=notifications.KIND_LABELS,
         others=agent_desk.others_present(session, ticket, me, now=utcnow()), render_markdown=render_markdown,
@@ -237,10 +236,12 @@ def _side_panel(ticket, **extra: object) -> dict[str, object]:
     """What `agent/_side_panel.html` shows: a side-panel change answers with this alone, not the whole
     conversation (the status change is the agents' most frequent click)."""
     session, lists = db_session(), desk_lists()
+    sent = sent_articles.sent_articles(session, ticket)
     return dict(
         ticket=ticket, agents=lists.agents, groups=lists.groups, categories=lists.categories,
         requester_tickets=agent_desk.requester_tickets(session, ticket),
-        linked=agent_desk.linked_tickets(session, ticket), sent_articles=sent_articles.sent_articles(session, ticket),
+        linked=agent_desk.linked_tickets(session, ticket), sent_articles=sent,
+        sent_titles=articles_by_path(a.article_path for a in sent),
         fields=_field_rows(ticket), current_user=_me(), **extra,
     )
 

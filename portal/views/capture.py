@@ -25,7 +25,7 @@ from portal.services.publishing import KbTarget, PublishFailed
 from portal.views.access import admin_required, agent_required
 from portal.views.errors import translate_domain_message
 from portal.views.htmx import is_htmx, vary_on_htmx
-from portal.views.kb_access import kb_index
+from portal.views.kb_access import articles_by_path, kb_index
 
 bp = Blueprint("capture", __name__, url_prefix="/agent")
 
@@ -330,13 +330,15 @@ def knowledge() -> str:
     lang = request.args.get("lang") if request.args.get("lang") in SUPPORTED_LANGUAGES else None
     since = content_gaps.since_for(days, utcnow())
     session = db_session()
+    disputed = content_gaps.articles_voted_unhelpful(session, since=since)
+    read_then_filed = content_gaps.articles_read_before_tickets(session, since=since, lang=lang)
     return render_template(
         "agent/knowledge.html", days=days, lang=lang, periods=content_gaps.PERIODS,
         no_results=content_gaps.searches_without_results(session, since=since, lang=lang),
         no_clicks=content_gaps.searches_without_clicks(session, since=since, lang=lang),
         ticket_groups=content_gaps.tickets_after_suggestions(session, since=since, lang=lang),
-        disputed=content_gaps.articles_voted_unhelpful(session, since=since),
-        read_then_filed=content_gaps.articles_read_before_tickets(session, since=since, lang=lang),
+        disputed=disputed, read_then_filed=read_then_filed,
+        articles=articles_by_path([e.path for e in disputed] + [e.path for e in read_then_filed]),
         gap_form=GapDraftForm(),
         section_form=SectionReviewForm(), section_reviews=capture.section_reviews(session),
     )

@@ -52,8 +52,7 @@ def index() -> str:
     search_index = kb_index()
     popular_paths = kb.popular_paths(db_session(), since=utcnow() - timedelta(days=POPULAR_DAYS), limit=LISTED)
     by_path = {hit.path: hit for hit in search_index.articles(paths=popular_paths, visible_statuses=statuses)}
-    popular = [by_path[path] for path in popular_paths if path in by_path]
-    popular = ([hit for hit in popular if hit.lang == lang] or popular)[:LISTED]
+    popular = _in_language([by_path[path] for path in popular_paths if path in by_path], lang, statuses)
     return render_template(
         "kb/index.html",
         sections=search_index.sections(lang, statuses),
@@ -69,7 +68,7 @@ def search() -> Response:
     only_lang = request.args.get("lang") if request.args.get("lang") in SUPPORTED_LANGUAGES else None
     section = request.args.get("section", "").strip() or None
     page = query_int("page", 1)
-    results, error, search_id, status = None, None, None, 200
+    results, error, search_id, status, other_languages = None, None, None, 200, 0
     if query:
         try:
             results = kb_search.search_articles(db_session(), kb_index(), query, lang=_lang(), actor=_actor(),
@@ -78,13 +77,13 @@ def search() -> Response:
             error, status = _("Please shorten your search to %(count)d characters or fewer.",
                               count=MAX_QUERY_CHARS), 400
     elif section:
-        results = _section_listing(section, page)
+        results, other_languages = _section_listing(section, page, every_language=request.args.get("all") == "1")
     if results is not None and query and page == 1:
         search_id = kb.log_search(db_session(), query=query, lang=_lang(), result_count=results.total,
                                   actor=_actor(), visitor_id=visitor_id(), now=utcnow())
         db_session().commit()
     context = {"query": query, "results": results, "error": error, "search_id": search_id, "only_lang": only_lang,
-               "section": section, "languages": SUPPORTED_LANGUAGES}
+               "section": section, "languages": SUPPORTED_LANGUAGES, "other_languages": other_languages}
     if is_htmx():
         # htmx leaves 4xx answers unswapped: the fragment says what is wrong with a 200.
         return vary_on_htmx(make_response(render_template("kb/_results.html", **context), 200))
@@ -137,11 +136,31 @@ def vote(article_path: str) -> Response:
     return redirect(article_url(current) + "#kb-feedback", 303)
 
 
-def _section_listing(section: str, page: int) -> SearchResults:
-    """A section's articles, most recently updated first (browsing without a query)."""
-    hits = kb_index().recent(None, limit=1000, section=section, visible_statuses=kb.visible_statuses(_actor()))
-    shown = hits[(page - 1) * PER_PAGE : page * PER_PAGE]
-    return SearchResults(query="", total=len(hits), suggestion=None, hits=shown, page=page, per_page=PER_PAGE)
+def _in_language(popular: list, lang: str, statuses) -> list:
+    """The most read articles as a reader of `lang` should see them: theirs, then the translations of the
+    ones read in the other language, in the same order; an article with no version in their language is
+    left out rather than listed in a language they did not choose."""
+    keys = [hit.translation_key for hit in popular if hit.lang != lang and hit.translation_key]
+    translated = {hit.translation_key: hit for hit in kb_index().articles(translation_keys=keys,
+                                                                          visible_statuses=statuses)
+                  if hit.lang == lang} if keys else {}
+    chosen: dict[str, object] = {}
+    for hit in popular:
+        mine = hit if hit.lang == lang else translated.get(hit.translation_key)
+        if mine is not None:
+            chosen.setdefault(mine.path, mine)
+    return list(chosen.values())[:LISTED]
+
+
+def _section_listing(section: str, page: int, *, every_language: bool) -> tuple[SearchResults, int]:
+    """A section's articles in the reader's language, most recently updated first (browsing without a
+    query), and how many more the section has in other languages (the page offers them with a link)."""
+    statuses = kb.visible_statuses(_actor())
+    hits = kb_index().recent(None, limit=1000, section=section, visible_statuses=statuses)
+    mine = hits if every_language else [hit for hit in hits if hit.lang == _lang()]
+    shown = mine[(page - 1) * PER_PAGE : page * PER_PAGE]
+    listing = SearchResults(query="", total=len(mine), suggestion=None, hits=shown, page=page, per_page=PER_PAGE)
+    return listing, len(hits) - len(mine)
 
 
 def _related(current, statuses) -> list:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 import threading
 from pathlib import Path
+from urllib.parse import unquote
 
 from flask import Flask, current_app, session
 
-from portal.articles import Article
+from portal.articles import Article, path_from_url
 from portal.search import KbIndex
 
 _lock = threading.Lock()
@@ -49,3 +50,17 @@ def visitor_id() -> str:
     if VISITOR_KEY not in session:
         session[VISITOR_KEY] = secrets.token_urlsafe(16)
     return session[VISITOR_KEY]
+
+
+def articles_by_path(paths) -> dict[str, object]:
+    """The index's entries (title, url, language) for these article paths, in one look-up: lists of paths
+    (most viewed, sent in replies, content gaps) show titles. Archived and draft ones are included, for
+    agents: a path that names nothing any more is simply absent."""
+    # A link's path (`en/billing/refunds`, as replies store it) and a file's path name the same article.
+    wanted = {p: path_from_url(unquote(p)) for p in paths if p}
+    if not wanted:
+        return {}
+    hits = kb_index().articles(paths=sorted(set(wanted.values())),
+                               visible_statuses=("published", "internal", "draft", "archived"))
+    by_file = {hit.path: hit for hit in hits}
+    return {given: by_file[file] for given, file in wanted.items() if file in by_file}

@@ -25,6 +25,7 @@ from portal.views.access import agent_required
 from portal.views.csv_export import csv_response
 from portal.views.errors import translate_domain_message
 from portal.views.htmx import is_htmx, vary_on_htmx
+from portal.views.kb_access import articles_by_path
 from portal.views.when import csv_time
 
 bp = Blueprint("reports", __name__, url_prefix="/agent/reports")
@@ -60,7 +61,11 @@ def dashboard() -> Response:
 
 
 def _render(template: str, **context: object) -> str:
-    return render_template(template, args=_current_args(), **context)
+    board = context.get("board")
+    # Article columns hold paths; the page names them by title, all read at once.
+    paths = [row[i] for t in board.tables.values() for i, c in enumerate(t.columns) if c.kind == "article"
+             for row in t.rows] if board is not None else []
+    return render_template(template, args=_current_args(), articles=articles_by_path(paths), **context)
 
 
 def _current_args() -> dict[str, str]:

@@ -151,11 +151,11 @@ def test_another_customers_ticket_or_a_made_up_one_is_404(client, make, alice, b
     assert response.status_code == 404 and "secret" not in response.text
 
 
-def test_agent_only_urls_are_404_for_customers(client, app, alice):
+def test_agent_only_urls_are_403_for_customers(client, app, alice):
     login(client, alice)
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("agent.") and not rule.arguments and "GET" in rule.methods:
-            assert client.get(rule.rule).status_code == 404
+            assert client.get(rule.rule).status_code == 403, rule.rule
 
 
 def test_reply_moves_a_pending_ticket_back_to_open(client, db, make, alice, agnes):

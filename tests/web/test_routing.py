@@ -271,8 +271,8 @@ def test_the_timeline_says_it_in_spanish_to_a_spanish_agent(client, db, make, al
     panel_post(client, ticket, "category", str(invoices.id), version=1)
     panel_post(client, ticket, "language", "es", version=2)
     page = client.get(f"/agent/tickets/{ticket.ref}").text
-    assert "ha cambiado la categoría de sin categoría a Facturas" in page
-    assert "ha cambiado el idioma de Inglés a Español" in page
+    assert "Tomás cambió la categoría de sin categoría a Facturas" in page
+    assert "Tomás cambió el idioma de Inglés a Español" in page
 
 
 def test_a_stale_side_panel_change_of_language_is_refused(client, app, db, make, alice, agnes, invoices):
