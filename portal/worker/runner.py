@@ -17,9 +17,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import click
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
@@ -73,9 +70,14 @@ class Runner:
         return True
 
 
-def scheduler_for(app: Flask, runner: Runner) -> BackgroundScheduler:
+def scheduler_for(app: Flask, runner: Runner):
     """Every configured job on its interval, the first run at once; a run still going when the next is due is not
     doubled, and runs missed while the machine slept are made up by one."""
+    # Imported here: every `flask` command and every web process registers this command, only the worker runs it.
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
     scheduler = BackgroundScheduler(
         timezone=UTC, executors={"default": ThreadPoolExecutor(4)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
