@@ -39,9 +39,10 @@ demo: migrate ## Load the demo data (idempotent) and build the search index
 	$(FLASK) demo load
 	$(FLASK) kb reindex
 
-run: demo ## Serve the portal with gunicorn on http://$(HOST):$(PORT)
+run: demo ## Serve the portal with gunicorn on http://$(HOST):$(PORT), with the background worker beside it
 	@echo ""
 	@echo "  Mesa is running on http://$(HOST):$(PORT)"
+	@echo "  The background worker is running too (flask --app app worker): automations, SLA checks, webhooks, mail"
 	@echo "  Links in e-mails point at $(PORTAL_BASE_URL) (PORTAL_BASE_URL)"
 	@echo "  Demo accounts (password: mesa-demo-2026):"
 	@echo "    customers  alice@example.com, bob@example.com"
@@ -49,8 +50,10 @@ run: demo ## Serve the portal with gunicorn on http://$(HOST):$(PORT)
 	@echo "    admin      admin@example.com"
 	@echo "  Ctrl-C stops it."
 	@echo ""
-	exec env PORTAL_BASE_URL='$(PORTAL_BASE_URL)' $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) \
-		--access-logfile - --graceful-timeout 5 'app:app'
+	@# Two processes, stopped together on Ctrl-C (portal/worker/together.py); cron can still run the commands.
+	exec env PORTAL_BASE_URL='$(PORTAL_BASE_URL)' $(BIN)/python -m portal.worker.together \
+		"web=$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --access-logfile - --graceful-timeout 5 app:app" \
+		"worker=$(FLASK) worker"
 
 test: translations ## Run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

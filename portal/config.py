@@ -101,6 +101,18 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "WEBHOOKS_MAX_ATTEMPTS": (8, "Attempts at sending one webhook delivery before giving up"),
     "WEBHOOKS_RETRY_SECONDS": (60, "Wait before the first webhook retry; doubled after each failure (at most a day)"),
     "WEBHOOKS_TIMEOUT": (10.0, "Seconds a webhook receiver has to answer"),
+    # The background worker (`flask --app app worker`, started by `make run`): seconds between the runs of each
+    # job; 0 switches a job off in the worker (cron runs its command instead).
+    "WORKER_AUTOMATIONS_INTERVAL": (300, "Seconds between two runs of the automations (Admin → Rules), which first "
+                                         "bring back postponed tickets whose time has come, in the background worker"),
+    "WORKER_SLA_INTERVAL": (60, "Seconds between two SLA checks (breaches recorded, assignees warned) in the worker"),
+    "WORKER_WEBHOOKS_INTERVAL": (10, "Seconds between two sends of the due webhook deliveries in the worker"),
+    "WORKER_MAIL_FLUSH_INTERVAL": (60, "Seconds between two sends of the e-mails still queued (after an SMTP outage) "
+                                       "in the worker"),
+    "WORKER_IMAP_INTERVAL": (60, "Seconds between two reads of the IMAP mailbox in the worker, when `IMAP_HOST` is "
+                                 "set"),
+    "WORKER_ROLLUP_INTERVAL": (600, "Seconds between two catch-ups of the report rollup (tickets not measured yet) "
+                                    "in the worker"),
 }
 
 

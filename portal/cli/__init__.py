@@ -18,3 +18,6 @@ def register_commands(app: Flask) -> None:
                 raise
             continue
         app.cli.add_command(module.group)
+    from portal.worker.runner import command as worker
+
+    app.cli.add_command(worker)

@@ -1,5 +1,5 @@
 """Business rules without the web: `flask --app app rules export`, `rules import FILE [--replace]`, and
-`rules run-automations`, which cron runs every hour:
+`rules run-automations`, which the background worker runs (`flask --app app worker`), or cron every hour:
 
     0 * * * *  cd /srv/mesa && .venv/bin/flask --app app rules run-automations
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -19,8 +18,7 @@ from portal.clock import utcnow
 from portal.errors import Invalid
 from portal.extensions import db_session
 from portal.models import User
-from portal.services import postpone
-from portal.services.rules import automations, manage
+from portal.services.rules import manage
 
 group = AppGroup("rules", help="Business rules: export and import them as JSON; run the automations (cron).")
 
@@ -85,21 +83,19 @@ def run_automations(now_text: str | None, no_mail: bool) -> None:
 def run_and_report(now_text: str | None, no_mail: bool) -> None:
     """Run the automations, say what each did, send the e-mails they queued (unless `no_mail`)."""
     from portal.cli.tickets import parse_now
-    from portal.views import notify_dispatch
+    from portal.worker.jobs import run_automations
 
-    now = parse_now(now_text)
-    # Postponed tickets whose time has come are back first, so that the automations see them open.
-    woken = postpone.wake_due(db_session(), now=now)
+    done = run_automations(now=parse_now(now_text), send_mail=not no_mail)
+    woken, report = done.woken, done.report
     if woken.woken:
         click.echo(f"Back from postponement: {len(woken.woken)} ticket(s): {', '.join(woken.woken[:20])}"
                    f"{' …' if len(woken.woken) > 20 else ''}")
-    report = automations.run(db_session(), now=now, settings=current_app.extensions["rules_settings"])
     for name, refs in report.fired.items():
         click.echo(f"{name}: {len(refs)} ticket(s): {', '.join(refs[:20])}{' …' if len(refs) > 20 else ''}")
     click.echo(f"Automations acted on {report.total} ticket(s) out of {report.checked} candidate(s).")
-    if (woken.notifications or report.notifications) and not no_mail:
-        sent = notify_dispatch.dispatch(woken.notifications + report.notifications)
+    if done.mail is not None:
+        sent = done.mail
         click.echo(f"E-mails: {len(sent.sent)} sent, {len(sent.failed)} failed"
                    f"{' (mail server down: `mail flush` will retry)' if sent.server_down else ''}.")
-    if report.errors or woken.errors:
-        raise click.ClickException(f"Failed on ticket ids {', '.join(woken.errors + report.errors)}; see the log.")
+    if done.errors:
+        raise click.ClickException(f"Failed on ticket ids {', '.join(done.errors)}; see the log.")

@@ -13,6 +13,7 @@ from portal.models.api import ApiToken, IdempotencyKey
 from portal.models.capture import DRAFT_STATES, ArticleDraft, ArticleRevision, SectionReview
 from portal.models.catalog import FIELD_KINDS, Category, CustomField, TicketFieldValue
 from portal.models.custom_statuses import CustomStatus
+from portal.models.jobs import JobRun
 from portal.models.kb import ArticleView, ArticleVote, SearchLog
 from portal.models.macros import Macro
 from portal.models.mail_in import INBOUND_OUTCOMES, InboundMail
@@ -47,6 +48,7 @@ __all__ = [
     "SectionReview",
     "PLANS",
     "RULE_CHANGES",
+    "JobRun",
     "Macro",
     "Rule",
     "RuleChange",

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
@@ -237,6 +237,19 @@ def rebuild(session: Session, *, now: datetime, batch: int = BATCH,
         if on_progress is not None:
             on_progress(len(rows))
     return written
+
+
+def catch_up(session: Session, *, now: datetime, limit: int = 500) -> int:
+    """Measure up to `limit` tickets that have no row yet: written outside the portal's sessions (an import, a
+    restored backup, a database from before the rollup). The background worker runs it, so the dashboard
+    catches up without anyone running `reports rebuild`. Commits; returns how many tickets were measured."""
+    missing = session.scalars(
+        select(Ticket.id).where(~exists().where(TicketMetric.ticket_id == Ticket.id)).order_by(Ticket.id)
+        .limit(limit)).all()
+    if missing:
+        refresh(session, missing, now=now)
+    session.commit()
+    return len(missing)
 
 
 # ---- Keeping the rows current -----------------------------------------------------------------------------

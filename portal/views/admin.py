@@ -1,9 +1,13 @@
-"""The admin area: people and their roles. Every route is behind `admin_required` (404 for everyone else)."""
+"""The admin area: people and their roles, and how the background jobs are doing. Every route is behind
+`admin_required` (404 for everyone else)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -11,7 +15,7 @@ from portal.clock import utcnow
 from portal.errors import Invalid, NotAllowed
 from portal.extensions import db_session
 from portal.models import ROLES
-from portal.services import accounts
+from portal.services import accounts, job_runs
 from portal.services.rules import admin_queries
 from portal.views.access import admin_required
 from portal.views.account_forms import ROLE_LABELS, AdminCreateUserForm, ConfirmForm, RoleForm
@@ -19,18 +23,40 @@ from portal.views.auth import send_reset_link
 from portal.views.htmx import is_htmx, vary_on_htmx
 from portal.views.input_bounds import query_int
 from portal.views.safe_redirect import local_target
+from portal.worker.jobs import JOBS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
 
 
+# The background worker's jobs (portal/worker/jobs.py) as the admin overview names them.
+JOB_LABELS = {
+    "automations": _l("Automations, and postponed tickets coming back"),
+    "sla_check": _l("SLA check"),
+    "webhooks": _l("Webhook deliveries"),
+    "mail_flush": _l("Queued e-mails"),
+    "imap_poll": _l("IMAP mailbox"),
+    "rollup": _l("Report rollup catch-up"),
+}
+# A job whose next run is this late: no worker is running it (or it hangs).
+LATE_AFTER = timedelta(minutes=2)
+
+
 @bp.get("/")
 @admin_required
 def index() -> str:
+    now = utcnow()
     counts = accounts.count_by_role(db_session(), actor=current_user)
+    background = job_runs.overview(db_session(), actor=current_user, now=now)
+    jobs = [{"name": job.name, "label": JOB_LABELS.get(job.name, job.name), "run": background.runs.get(job.name),
+             "interval": job.interval(current_app) if job.scheduled(current_app) else None} for job in JOBS]
+    for job in jobs:
+        run = job["run"]
+        job["late"] = bool(run and run.next_run_at and run.next_run_at < now - LATE_AFTER and job["interval"])
     return render_template("admin/index.html", counts=counts, role_labels=ROLE_LABELS,
-                           switched_off=admin_queries.switched_off(db_session(), actor=current_user))
+                           switched_off=admin_queries.switched_off(db_session(), actor=current_user),
+                           jobs=jobs, backlog=background.backlog, worker_seen=bool(background.runs))
 
 
 @bp.get("/users")
