@@ -42,10 +42,12 @@ def _template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from portal.extensions import babel
-    from portal.views.labels import language_label, rule_event_text, section_label
+    from portal.views.labels import language_label, rule_event_text, section_description, section_icon, section_label
     from portal.views.when import ago, time_tag, when
 
     app.add_template_filter(section_label)
+    app.add_template_filter(section_description)
+    app.add_template_filter(section_icon)
     app.add_template_filter(language_label)
     app.add_template_global(rule_event_text)
     app.add_template_filter(when)
