@@ -66,6 +66,7 @@ class Article:
     content_hash: str
     explicit_summary: bool = False
     title_source: str = "front matter"  # or "heading" (the first level-1 heading) or "file name"
+    promoted: bool = False  # front matter `promoted: true`: listed first on the help center's home
     extra: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -235,6 +236,7 @@ def parse_article(path: str, raw: bytes, *, default_lang: str, mtime: float | No
         headings=markdown_text.headings(body),
         body=body,
         content_hash=content_hash(raw),
+        promoted=_flag(meta.get("promoted")),
         extra={key: value for key, value in meta.items() if isinstance(key, str)},
     )
 
@@ -312,6 +314,13 @@ def _status(meta: dict) -> str:
     if meta.get("draft") is True or meta.get("published") is False:
         return "draft"
     return "published"
+
+
+def _flag(value: object) -> bool:
+    """YAML's `true`, or the words people write for it when they quote it (`"yes"`, `"true"`, `1`)."""
+    if isinstance(value, bool):
+        return value
+    return _text(value).lower() in ("true", "yes", "1", "on")
 
 
 def _date(value: object, mtime: float | None) -> date | None:

@@ -91,3 +91,22 @@ document.addEventListener("keydown", (event) => {
     if (box) box.checked = !box.checked;
   }
 });
+
+// ---- The front doors' search (issue 19): the arrow keys go from the box to the live results and back ----
+// The results are ordinary links (Tab reaches them too); Down from the box opens the first, Up and Down move
+// between them, Escape or Up from the first goes back to the box.
+document.addEventListener("keydown", (event) => {
+  const box = document.querySelector("input[data-live-search]");
+  if (!box || !["ArrowDown", "ArrowUp", "Escape"].includes(event.key)) return;
+  const links = Array.from(document.querySelectorAll("#kb-results .kb-hit-title"));
+  if (event.target === box) {
+    if (event.key === "ArrowDown" && links.length) { event.preventDefault(); links[0].focus(); }
+    return;
+  }
+  const index = links.indexOf(event.target);
+  if (index < 0) return;
+  event.preventDefault();
+  if (event.key === "ArrowDown") links[Math.min(links.length - 1, index + 1)].focus();
+  else if (event.key === "ArrowUp" && index > 0) links[index - 1].focus();
+  else box.focus();
+});

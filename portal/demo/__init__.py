@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from portal.demo.macros import ensure_macros
 from portal.demo.operations import ensure_operations
 from portal.demo.people import DEMO_PASSWORD, ensure_groups, ensure_people
+from portal.demo.reading import ensure_reading
 from portal.demo.tickets import ensure_tickets
 
 __all__ = ["DEMO_PASSWORD", "LoadResult", "load_demo"]
@@ -39,5 +40,6 @@ def load_demo(session: Session, *, now: datetime) -> LoadResult:
     if new_groups:  # the first load: later ones keep what admins did with the demo's macros
         session.flush()
         ensure_macros(session, now=now)
+    ensure_reading(session, now=now)  # the help center's "Popular articles"
     session.flush()
     return LoadResult(groups=len(new_groups), users=len(new_users), tickets=len(tickets))

@@ -37,6 +37,7 @@ def index_document(article: Article, *, stamp: str, lang: str) -> dict[str, obje
         "updated": article.updated.isoformat() if article.updated else "",
         "stamp": stamp,
         "content_hash": article.content_hash,
+        "promoted": "yes" if article.promoted else "no",
         "title": article.title,
         "summary": article.summary,
         # each word once: the spelling corrector only needs to know which words exist, and how often

@@ -251,6 +251,13 @@ class KbIndex:
         results = self._context().searcher.search(query, limit=limit, sortedby="updated", reverse=True)
         return [to_hit(hit.fields()) for hit in results]
 
+    def promoted(self, lang: str | None = None, *, limit: int = 5,
+                 visible_statuses: Iterable[str] = PUBLIC_STATUSES) -> list[Hit]:
+        """Visible articles whose front matter says `promoted: true`, most recently updated first."""
+        query = And([_listing_filter(lang, visible_statuses), Term("promoted", "yes")])
+        results = self._context().searcher.search(query, limit=limit, sortedby="updated", reverse=True)
+        return [to_hit(hit.fields()) for hit in results]
+
     def articles(self, paths: Iterable[str] = (), *, translation_keys: Iterable[str] = (),
                  visible_statuses: Iterable[str] = PUBLIC_STATUSES) -> list[Hit]:
         """Visible articles by path or translation key (for popular, related and translated articles)."""

@@ -25,7 +25,7 @@ from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
 # Bump when the schema or an analyser changes: a new name makes every process build a fresh index.
-INDEX_NAME = "mesa_kb_v1"
+INDEX_NAME = "mesa_kb_v2"  # v2: `promoted`
 
 # Three parts per language: the title; "heads" = headings, tags and the summary; the body. Few fields
 # keep both indexing and searching fast (every field is one more posting list per query word).
@@ -64,6 +64,7 @@ def build_schema() -> Schema:
         "updated": ID(stored=True, sortable=True),  # ISO date: sorts as text
         "stamp": ID(stored=True, sortable=True),  # "<mtime_ns>:<size>" of the file when indexed
         "content_hash": ID(stored=True, sortable=True),
+        "promoted": ID(),  # "yes" for front matter `promoted: true` (the help center's home lists them)
         "title": STORED(),
         "summary": STORED(),
         "vocab": TEXT(analyzer=VOCABULARY_ANALYZER, phrase=False),

@@ -43,10 +43,12 @@ def _template_helpers(app: Flask) -> None:
 
     from portal.extensions import babel
     from portal.views.event_text import channel_label, event_sentence, priority_label
-    from portal.views.labels import language_label, rule_event_text, section_label
+    from portal.views.labels import language_label, rule_event_text, section_description, section_icon, section_label
     from portal.views.when import ago, time_tag, when
 
     app.add_template_filter(section_label)
+    app.add_template_filter(section_description)
+    app.add_template_filter(section_icon)
     app.add_template_filter(language_label)
     app.add_template_global(rule_event_text)
     app.add_template_global(event_sentence)

@@ -3,8 +3,6 @@ htmx live search), article pages and "Was this helpful?" votes."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -22,6 +20,7 @@ from portal.integers import whole_number
 from portal.markdown_render import render_article
 from portal.search import MAX_QUERY_CHARS, QueryTooLong, SearchResults
 from portal.services import kb, kb_search
+from portal.views import kb_front
 from portal.views.htmx import is_htmx, vary_on_htmx
 from portal.views.input_bounds import query_int
 from portal.views.kb_access import kb_dir, kb_index, visitor_id
@@ -29,7 +28,6 @@ from portal.views.kb_access import kb_dir, kb_index, visitor_id
 bp = Blueprint("kb", __name__)
 
 PER_PAGE = 10
-POPULAR_DAYS = 30
 LISTED = 5
 
 
@@ -46,19 +44,16 @@ def _lang() -> str:
     return str(get_locale() or current_app.config["DEFAULT_LANGUAGE"])
 
 
+def init_app(app) -> None:
+    kb_front.init_app(app)
+
+
 @bp.get("/kb")
 def index() -> str:
-    lang, statuses = _lang(), kb.visible_statuses(_actor())
-    search_index = kb_index()
-    popular_paths = kb.popular_paths(db_session(), since=utcnow() - timedelta(days=POPULAR_DAYS), limit=LISTED)
-    by_path = {hit.path: hit for hit in search_index.articles(paths=popular_paths, visible_statuses=statuses)}
-    popular = _in_language([by_path[path] for path in popular_paths if path in by_path], lang, statuses)
-    return render_template(
-        "kb/index.html",
-        sections=search_index.sections(lang, statuses),
-        recent=search_index.recent(lang, limit=LISTED, visible_statuses=statuses),
-        popular=popular,
-    )
+    """The help center's home: the search hero, the sections as cards, promoted, popular and recent articles."""
+    statuses = kb.visible_statuses(_actor())
+    recent = kb_index().recent(_lang(), limit=LISTED, visible_statuses=statuses)
+    return render_template("kb/index.html", recent=recent, **kb_front.front_door(_actor()))
 
 
 @bp.get("/kb/search")
@@ -134,22 +129,6 @@ def vote(article_path: str) -> Response:
                                              form=VoteForm(formdata=None), vote=saved, just_voted=True))
     flash(_("Thank you for your feedback."))
     return redirect(article_url(current) + "#kb-feedback", 303)
-
-
-def _in_language(popular: list, lang: str, statuses) -> list:
-    """The most read articles as a reader of `lang` should see them: theirs, then the translations of the
-    ones read in the other language, in the same order; an article with no version in their language is
-    left out rather than listed in a language they did not choose."""
-    keys = [hit.translation_key for hit in popular if hit.lang != lang and hit.translation_key]
-    translated = {hit.translation_key: hit for hit in kb_index().articles(translation_keys=keys,
-                                                                          visible_statuses=statuses)
-                  if hit.lang == lang} if keys else {}
-    chosen: dict[str, object] = {}
-    for hit in popular:
-        mine = hit if hit.lang == lang else translated.get(hit.translation_key)
-        if mine is not None:
-            chosen.setdefault(mine.path, mine)
-    return list(chosen.values())[:LISTED]
 
 
 def _section_listing(section: str, page: int, *, every_language: bool) -> tuple[SearchResults, int]:

@@ -19,6 +19,18 @@ SECTION_LABELS = {
     "privacy": N_("Privacy"),
     "mobile": N_("Mobile"),
 }
+# What each section holds, for its card on the help center's home. A section without one shows none.
+SECTION_DESCRIPTIONS = {
+    "account": N_("Sign in, passwords, two-step verification and your details."),
+    "billing": N_("Invoices, payments, plans and refunds."),
+    "connection": N_("Internet down or slow, Wi-Fi, fibre and 5G home internet."),
+    "devices": N_("Routers, SIM and eSIM, and setting up your devices."),
+    "privacy": N_("Your data, and how to spot and report fraud."),
+    "mobile": N_("Calls, mobile data, roaming and your number."),
+}
+# The icon of each section's card (a symbol of static/icons.svg); other sections get the book.
+SECTION_ICONS = {"account": "account", "billing": "billing", "connection": "connection", "devices": "devices",
+                 "privacy": "privacy", "mobile": "mobile"}
 # An article's language, named in the reader's language: a Spanish reader sees "Inglés" on an English article.
 LANGUAGE_LABELS = {"en": N_("English"), "es": N_("Spanish")}
 
@@ -31,6 +43,17 @@ def section_label(section: str | None) -> str:
     if last in SECTION_LABELS:
         return request_translations().ugettext(SECTION_LABELS[last])  # once per result listed: the quick way
     return last.replace("-", " ").replace("_", " ").capitalize()
+
+
+def section_description(section: str | None) -> str:
+    """One line saying what a top-level section holds, in the reader's language; "" when we know none."""
+    key = (section or "").strip("/").split("/")[0]
+    return request_translations().ugettext(SECTION_DESCRIPTIONS[key]) if key in SECTION_DESCRIPTIONS else ""
+
+
+def section_icon(section: str | None) -> str:
+    """The id of the section's icon in static/icons.svg."""
+    return SECTION_ICONS.get((section or "").strip("/").split("/")[0], "book")
 
 
 def language_label(lang: str | None) -> str:

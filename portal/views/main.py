@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.extensions import db_session
+from portal.views import kb_front
 from portal.views.forms import LanguageForm
 from portal.views.safe_redirect import local_target
 
@@ -15,7 +16,11 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def home() -> str:
-    return render_template("main/home.html")
+    """The front door: search first, then the help center's sections and articles, and the way to contact us."""
+    if "kb.index" not in current_app.view_functions:
+        return render_template("main/home.html")
+    actor = current_user if current_user.is_authenticated else None
+    return render_template("main/home.html", **kb_front.front_door(actor))
 
 
 @bp.post("/language")

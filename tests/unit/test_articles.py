@@ -245,3 +245,12 @@ def test_the_shared_corpus_without_front_matter_takes_its_titles_from_the_file_n
     account = "arduino-help-center/en/About Arduino/My Arduino Account/"
     reset = by_path[account + "Reset-the-password-for-your-Arduino-account.md"]
     assert reset.title == "Reset the password for your Arduino account"
+
+
+@pytest.mark.parametrize(("front_matter", "promoted"), [
+    ("promoted: true", True), ('promoted: "yes"', True), ("promoted: false", False), ("title: Plain", False),
+    ("promoted: maybe", False),
+])
+def test_front_matter_promoted_puts_an_article_on_the_home_page(front_matter, promoted):
+    article = parse_article("en/billing/x.md", f"---\n{front_matter}\n---\n\nText.".encode(), default_lang="en")
+    assert article.promoted is promoted

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -238,3 +239,18 @@ def test_the_demo_ships_shared_macros_an_agent_can_preview_in_spanish(demo, make
     assert macros.reply_for(lights, ticket, agent).startswith("Hola, Lucía:")
     load_demo(demo, now=NOW)
     assert len(macros.available(demo, agent)) == len(titles), "loading again adds no copies"
+
+
+def test_the_demo_has_readers_so_popular_articles_are_listed_in_both_languages(demo):
+    from portal.models import ArticleView
+    from portal.services import kb_front
+
+    english = kb_front.popular_paths(demo, lang="en", now=NOW, limit=5)
+    spanish = kb_front.popular_paths(demo, lang="es", now=NOW, limit=5)
+    assert english[0] == "en/connection/internet-not-working.md" and len(english) == 6
+    assert spanish[0] == "es/connection/no-tengo-internet.md" and all(p.startswith("es/") for p in spanish)
+    for path in english + spanish:
+        assert (Path(__file__).resolve().parents[2] / "kb_articles" / path).is_file(), path
+    views = demo.scalar(select(func.count()).select_from(ArticleView))
+    load_demo(demo, now=NOW)
+    assert demo.scalar(select(func.count()).select_from(ArticleView)) == views, "loading again adds no views"

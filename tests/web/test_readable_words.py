@@ -145,7 +145,7 @@ def test_content_gaps_name_articles_by_title_with_the_path_as_a_hint(kb_client, 
 
 
 def _popular(page: str) -> str:
-    return page[page.index('id="kb-popular"'):page.index('id="kb-recent"')]
+    return page[page.index('id="front-popular-title"'):page.index('id="front-recent-title"')]
 
 
 def test_the_spanish_help_center_lists_spanish_articles_as_most_read(kb_client, db):
