@@ -285,14 +285,17 @@ def add_message(
 DUPLICATE_WINDOW_SECONDS = 120
 
 
-def just_sent(session: Session, ticket: Ticket, *, body: str, author: User, now: datetime) -> Message | None:
-    """The reply this person has just written on this ticket with exactly the same words, if it is the latest
-    message and came less than two minutes ago: a double-clicked Send (or a re-sent form) adds nothing twice."""
+def just_sent(session: Session, ticket: Ticket, *, body: str, author: User, now: datetime,
+              public: bool = True) -> Message | None:
+    """The reply (or, not `public`, the note) this person has just written on this ticket with exactly the same
+    words, if it is the latest message and came less than two minutes ago: a double-clicked Send (or a re-sent
+    form) adds nothing twice."""
     if not (body or "").strip():
         return None
     latest = session.scalar(select(Message).where(Message.ticket_id == ticket.id)
                             .order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
-    if latest is None or latest.author_id != author.id or latest.body.strip() != (body or "").strip():
+    if (latest is None or latest.author_id != author.id or latest.public != public
+            or latest.body.strip() != (body or "").strip()):
         return None
     age = (now - latest.created_at).total_seconds()
     return latest if 0 <= age <= DUPLICATE_WINDOW_SECONDS else None

@@ -6,8 +6,8 @@ import logging
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext
-from flask_login import current_user
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -146,9 +146,9 @@ TYPED_FIELDS = frozenset({"body", "description", "subject", "reason", "comment",
 
 def _form_page() -> str | None:
     """The page of this site a refused form was sent from, for "Back to your form" (its text is kept there)."""
-    from portal.views.safe_redirect import local_target
-
     from urllib.parse import urlsplit
+
+    from portal.views.safe_redirect import local_target
 
     if request.method != "POST" or wants_json() or not request.referrer:
         return None

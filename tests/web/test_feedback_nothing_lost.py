@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from portal.models import Deflection, Message, Ticket
@@ -188,3 +187,15 @@ def test_a_rating_sent_with_nothing_chosen_answers_with_the_reason_in_the_swappa
     assert response.status_code == 422
     assert 'id="satisfaction"' in response.text and "data-swap-errors" in response.text
     assert 'role="alert"' in response.text
+
+
+def test_a_note_then_the_same_words_as_a_public_reply_are_both_kept(client, db, make, alice, agnes):
+    ticket = make.ticket(requester=alice)
+    login(client, agnes)
+    for visibility in ("private", "public"):
+        db.refresh(ticket)
+        client.post(f"/agent/tickets/{ticket.ref}/messages", data={
+            "body": "Router replaced.", "visibility": visibility, "submit_as": "", "version": str(ticket.version)})
+    db.expire_all()
+    assert [(m.body, m.public) for m in db.scalars(select(Message).where(Message.ticket_id == ticket.id))][-2:] == [
+        ("Router replaced.", False), ("Router replaced.", True)]
