@@ -266,6 +266,8 @@ function setDraftState(key, state) {
 
 function restoreDrafts(root) {
   root.querySelectorAll("form[data-draft]").forEach((form) => {
+    // Its request is still running (a poll swapped something beside it): the answer decides, not this.
+    if (form.getAttribute("aria-busy") === "true") return;
     const draft = readDraft(form.dataset.draft);
     if (draft && draft.state !== "sent") {
       let restored = false;
