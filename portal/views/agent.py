@@ -332,7 +332,7 @@ def messages(ref: str) -> Response | tuple[str, int]:
     if action != "send":
         return _composer_step(ticket, form, action)
     earlier = tickets.just_sent(session, ticket, body=form.body.data or "", author=_me(), now=utcnow(),
-                                public=form.visibility.data != "private")
+                                public=form.visibility.data != "private", uploads=_uploads())
     if earlier is not None:  # Send clicked twice: the second post is answered as the first, nothing is added
         return _sent(ticket, public=earlier.public)
     try:

@@ -231,7 +231,8 @@ def reply(ref: str) -> Page:
     form = ReplyForm()
     if not form.validate_on_submit():
         return _ticket_page(ticket, reply_form=form), 422
-    if tickets.just_sent(session, ticket, body=form.body.data, author=_me(), now=utcnow()) is not None:
+    if tickets.just_sent(session, ticket, body=form.body.data, author=_me(), now=utcnow(),
+                         uploads=_uploads(form.attachments.data)) is not None:
         return _reply_added(ticket)  # the same reply sent twice (a double click): answered as the first
     try:
         tickets.customer_reply(session, ticket, body=form.body.data, uploads=_uploads(form.attachments.data),

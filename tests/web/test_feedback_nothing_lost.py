@@ -4,6 +4,7 @@ suggestion keeps the ticket being written, and a refused rating says why."""
 
 from __future__ import annotations
 
+import io
 import re
 
 from sqlalchemy import func, select
@@ -199,3 +200,17 @@ def test_a_note_then_the_same_words_as_a_public_reply_are_both_kept(client, db, 
     db.expire_all()
     assert [(m.body, m.public) for m in db.scalars(select(Message).where(Message.ticket_id == ticket.id))][-2:] == [
         ("Router replaced.", False), ("Router replaced.", True)]
+
+
+def test_the_same_words_with_other_files_are_a_new_reply_with_the_same_files_a_double_send(client, db, make, alice):
+    ticket = make.ticket(requester=alice)
+    login(client, alice)
+
+    def send(name: str):
+        return client.post(f"/tickets/{ticket.ref}/replies", content_type="multipart/form-data",
+                           data={"body": "Files attached", "attachments": [(io.BytesIO(b"hello"), name)]})
+
+    assert send("one.txt").status_code == send("one.txt").status_code == send("two.txt").status_code == 303
+    db.expire_all()
+    replies = db.scalars(select(Message).where(Message.ticket_id == ticket.id, Message.body == "Files attached"))
+    assert [[a.filename for a in m.attachments] for m in replies] == [["one.txt"], ["two.txt"]]
