@@ -22,7 +22,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 from portal.errors import N_, Conflict, Invalid, InvalidTransition, NotAllowed, NotFound
 from portal.models import PRIORITIES, Attachment, Category, Message, Ticket, TicketEvent, TicketFieldValue, User
 from portal.services import agent_notifications, assignment_rules, categories, notifications, routing, sla
-from portal.services.attachments import AttachmentStore, Upload
+from portal.services.attachments import AttachmentStore, Upload, safe_filename
 from portal.services.refs import normalise_ref, unused_ticket_ref
 from portal.status import Action, Role, Status, apply_action, can
 
@@ -290,6 +290,28 @@ def add_message(
     ticket.updated_at = now
     sla.refresh(session, ticket, now)
     return message
+
+
+# A second click on Send, or a browser re-sending the post, within this long after the first is the same reply.
+DUPLICATE_WINDOW_SECONDS = 120
+
+
+def just_sent(session: Session, ticket: Ticket, *, body: str, author: User, now: datetime,
+              public: bool = True, uploads: Sequence[Upload] = ()) -> Message | None:
+    """The reply (or, not `public`, the note) this person has just written on this ticket with exactly the same
+    words and the same files by name, if it is the latest message and came less than two minutes ago: a
+    double-clicked Send (or a re-sent form) adds nothing twice."""
+    if not (body or "").strip():
+        return None
+    latest = session.scalar(select(Message).where(Message.ticket_id == ticket.id)
+                            .order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
+    if (latest is None or latest.author_id != author.id or latest.public != public
+            or latest.body.strip() != (body or "").strip()):
+        return None
+    if sorted(a.filename for a in latest.attachments) != sorted(safe_filename(u.filename) for u in uploads):
+        return None
+    age = (now - latest.created_at).total_seconds()
+    return latest if 0 <= age <= DUPLICATE_WINDOW_SECONDS else None
 
 
 def customer_reply(

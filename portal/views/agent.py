@@ -338,6 +338,10 @@ def messages(ref: str) -> Response | tuple[str, int]:
     action = request.form.get("action", "send")
     if action != "send":
         return _composer_step(ticket, form, action)
+    earlier = tickets.just_sent(session, ticket, body=form.body.data or "", author=_me(), now=utcnow(),
+                                public=form.visibility.data != "private", uploads=_uploads())
+    if earlier is not None:  # Send clicked twice: the second post is answered as the first, nothing is added
+        return _sent(ticket, public=earlier.public)
     try:
         message = tickets.agent_reply(
             session, ticket, body=form.body.data or "", public=form.visibility.data != "private",
@@ -357,13 +361,18 @@ def messages(ref: str) -> Response | tuple[str, int]:
         context = _workspace(ticket, form=form, error=translate_domain_message(exc))
         template = "agent/_composer.html" if is_htmx() else "agent/workspace.html"
         return render_template(template, **context), exc.status_code
+    return _sent(ticket, public=form.visibility.data != "private")
+
+
+def _sent(ticket, *, public: bool) -> Response:
+    """The answer to a sent reply or note: the whole workspace (htmx) or the workspace page."""
     if is_htmx():
         response = Response(render_template("agent/_workspace_body.html", **_workspace(ticket)))
         response.headers["HX-Retarget"] = "#workspace"
         response.headers["HX-Reswap"] = "outerHTML"
         response.headers["HX-Trigger"] = json.dumps({"ticketVersion": {"value": ticket.version}})
         return response
-    flash(_("Reply sent.") if form.visibility.data != "private" else _("Note added."), "success")
+    flash(_("Reply sent.") if public else _("Note added."), "success")
     return redirect(url_for("agent.workspace", ref=ticket.ref), 303)
 
 

@@ -44,9 +44,10 @@ class Carried:
     def size(self) -> int:
         return sum(len(name) + len(value) for name, value in self.fields)
 
-    def shown(self) -> list[tuple[str, str, bool]]:
-        """(name, value, as a text area): long or multi-line values are the text the person wrote."""
-        return [(name, value, "\n" in value or len(value) > 80) for name, value in self.fields]
+    def shown(self, editable: frozenset[str] = frozenset()) -> list[tuple[str, str, bool]]:
+        """(name, value, as a text area): long or multi-line values are the text the person wrote, and so are the
+        `editable` fields (an expired form gives back its subject and message to correct)."""
+        return [(name, value, name in editable or "\n" in value or len(value) > 80) for name, value in self.fields]
 
 
 def _carriable(name: str) -> bool:
@@ -106,5 +107,9 @@ def unauthorized() -> Response | tuple[str, int, dict[str, str]]:
     return page, 401, headers
 
 
-def send_page(carried: Carried) -> str:
-    return render_template("auth/send_carried.html", carried=carried)
+def send_page(carried: Carried, *, expired: bool = False) -> str:
+    """"Send what you wrote": after logging in again, or (`expired`) after a form's CSRF token ran out."""
+    from portal.views.errors import TYPED_FIELDS
+
+    shown = carried.shown(TYPED_FIELDS if expired else frozenset())
+    return render_template("auth/send_carried.html", carried=carried, shown=shown, expired=expired)

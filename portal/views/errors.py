@@ -67,13 +67,14 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str | None = None, code: str | None = None, *, area: str | None = None):
+def error_response(status: int, message: str | None = None, code: str | None = None, *, area: str | None = None,
+                   back: str | None = None):
     title = str(TITLES.get(status, TITLES[500]))
     text = message or str(EXPLANATIONS.get(status, EXPLANATIONS[500]))
     if wants_json():
         return jsonify(error={"code": code or title.lower().replace(" ", "_"), "message": text}), status
     template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
-    return render_template(template, status=status, title=title, message=text, staff_area=area), status
+    return render_template(template, status=status, title=title, message=text, staff_area=area, back=back), status
 
 
 def _staff_only(exc: HTTPException):
@@ -108,6 +109,9 @@ def with_exception_headers(answer: tuple, exc: HTTPException) -> tuple:
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
+        kept = _expired_form_kept()
+        if kept is not None:
+            return kept
         return error_response(400, str(_l("Your form expired or was sent from elsewhere. Please try again.")),
                               code="csrf_failed")
 
@@ -120,7 +124,8 @@ def init_app(app: Flask) -> None:
     def _http(exc: HTTPException):
         code = exc.code or 500
         if code == 413:
-            answer = error_response(413, str(_l("Requests are limited to %(mb)s MB.", mb=limit_mb())))
+            answer = error_response(413, str(_l("Requests are limited to %(mb)s MB.", mb=limit_mb())),
+                                    back=_form_page())
         elif (staff_only := _staff_only(exc)) is not None:
             answer = staff_only
         else:
@@ -132,6 +137,43 @@ def init_app(app: Flask) -> None:
         log.exception("Unhandled error on %s %s", request.method, request.path)
         _rollback()
         return error_response(500)
+
+
+# The fields people write in (replies, notes, descriptions, reasons, comments): a form with one of them filled is
+# given back when its token expired.
+TYPED_FIELDS = frozenset({"body", "description", "subject", "reason", "comment", "text", "note"})
+
+
+def _form_page() -> str | None:
+    """The page of this site a refused form was sent from, for "Back to your form" (its text is kept there)."""
+    from urllib.parse import urlsplit
+
+    from portal.views.safe_redirect import local_target
+
+    if request.method != "POST" or wants_json() or not request.referrer:
+        return None
+    parts = urlsplit(request.referrer)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return local_target(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def _expired_form_kept():
+    """A form whose CSRF token no longer holds (its page was open too long, the session ended, the secret
+    changed) comes back with what was typed, a fresh token and one button to send it again: nothing typed is
+    lost (views.carried_forms keeps the same fields a login does). None for the API or a post with no text."""
+    from portal.views import carried_forms
+    from portal.views.htmx import is_htmx
+
+    if wants_json() or request.method != "POST":
+        return None
+    carried = carried_forms.from_post(request)
+    if carried is None or not any(name in TYPED_FIELDS and value.strip() for name, value in carried.fields):
+        return None  # a button or a setting (a language, a filter): nothing written to keep
+    headers = {"Vary": "HX-Request"}
+    if is_htmx():  # the page replaces the body, as for an ended login (portal.js swaps it in)
+        headers.update({"HX-Retarget": "body", "HX-Reswap": "innerHTML"})
+    return carried_forms.send_page(carried, expired=True), 400, headers
 
 
 def _rollback() -> None:

@@ -157,6 +157,9 @@ class DeflectForm(FlaskForm):
     article = HiddenField(validators=[DataRequired(), Length(max=255)])
     query = HiddenField(validators=[Optional(), Length(max=2000)])
     category = HiddenField(validators=[Optional()])
+    # The ticket being written when the article answered: "I still need help" gives the form back with it.
+    subject = HiddenField(validators=[Optional(), Length(max=SUBJECT_MAX)])
+    description = HiddenField(validators=[Optional(), Length(max=BODY_MAX)])
 
 
 class PreviewForm(FlaskForm):

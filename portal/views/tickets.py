@@ -169,7 +169,9 @@ def suggestions() -> Response:
     weak_match = results is not None and bool(results.hits) and not results.confident
     template = "tickets/_suggestions.html" if is_htmx() else "tickets/suggestions.html"
     return vary_on_htmx(Response(render_template(template, suggestions=_confident_hits(results), query=query,
-                                                 weak_match=weak_match, live=True)))
+                                                 weak_match=weak_match, live=True,
+                                                 typed_subject=values.get("subject", ""),
+                                                 typed_description=values.get("description", ""))))
 
 
 @bp.post("/tickets/deflect")
@@ -184,6 +186,9 @@ def deflect() -> Response:
     deflection.record(session, query=form.query.data or "", article_path=article.path,
                       category=_category_or_none(form.category.data), actor=_me(), now=utcnow())
     session.commit()
+    if (form.subject.data or "").strip() or (form.description.data or "").strip():
+        # the page itself, not a redirect: its "I still need help" carries the ticket being written back
+        return render_template("tickets/deflected.html", article=article, still=form)
     return redirect(url_for("tickets.deflected", article=article.path), 303)
 
 
@@ -226,6 +231,9 @@ def reply(ref: str) -> Page:
     form = ReplyForm()
     if not form.validate_on_submit():
         return _ticket_page(ticket, reply_form=form), 422
+    if tickets.just_sent(session, ticket, body=form.body.data, author=_me(), now=utcnow(),
+                         uploads=_uploads(form.attachments.data)) is not None:
+        return _reply_added(ticket)  # the same reply sent twice (a double click): answered as the first
     try:
         tickets.customer_reply(session, ticket, body=form.body.data, uploads=_uploads(form.attachments.data),
                                store=_store(), actor=_me(), now=utcnow())
@@ -238,6 +246,10 @@ def reply(ref: str) -> Page:
         if not _show_on_form(form, exc):
             raise
         return _ticket_page(ticket, reply_form=form), exc.status_code
+    return _reply_added(ticket)
+
+
+def _reply_added(ticket) -> Response:
     flash(_("Your reply has been added."), "success")
     return redirect(url_for("tickets.show", ref=ticket.ref, _anchor="latest"), 303)
 
