@@ -269,3 +269,23 @@ def test_the_notice_in_spanish(client, app, db, make, alice, diego):
     polled = client.post(f"/agent/tickets/{ticket.ref}/presence", data={"seen_version": opened}, headers=HX)
     assert "Diego Agent cambió esta solicitud (estado → Pendiente)." in polled.text
     assert "Cargar los cambios" in polled.text
+
+
+def test_a_stale_take_it_in_the_header_says_what_changed(client, app, db, make, alice, agnes, diego):
+    ticket = make.ticket(requester=alice)
+    opened = ticket.version
+    other = app.test_client()
+    login(client, agnes)
+    login(other, diego)
+    assert other.post(f"/agent/tickets/{ticket.ref}/take", data={"version": opened}).status_code == 303
+
+    stale = client.post(f"/agent/tickets/{ticket.ref}/take", data={"version": opened},
+                        headers={**HX, "HX-Target": "ws-header"})
+
+    assert stale.status_code == 409
+    assert stale.text.lstrip().startswith('<div id="ws-header"')
+    assert "astatus-open" in part(stale.text, "ws-header")
+    panel = part(stale.text, "side-panel")
+    assert is_oob(panel) and "Diego Agent changed this ticket (assignee → Diego Agent, status → Open)." in panel
+    db.refresh(ticket)
+    assert ticket.assignee_id == diego.id
