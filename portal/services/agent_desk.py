@@ -292,6 +292,7 @@ def leave(session: Session, ticket: Ticket, user: User) -> None:
 
 # The workspace's ticket comes with its people, group and tags in one joined query. Its messages and events
 # load when shown: measured, SQLAlchemy's selectin loading of them was slower than a lazy load.
+LAST_CHANGE_EVENTS = 8  # a macro's changes at most, in practice
 WORKSPACE_LOAD = (joinedload(Ticket.requester), joinedload(Ticket.assignee), joinedload(Ticket.group),
                   joinedload(Ticket.tags))
 
@@ -351,3 +352,15 @@ def latest_change(session: Session, ticket: Ticket, *, since_version: int | None
     return session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                           .options(selectinload(TicketEvent.actor))
                           .order_by(TicketEvent.id.desc()).limit(1))
+
+
+def last_changes(session: Session, ticket: Ticket) -> list[TicketEvent]:
+    """What the latest change did, oldest first: one person's click can record several events (a Take assigns
+    and opens), all with the same actor and time. Shown when another agent's change reaches an open page."""
+    recent = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                             .options(selectinload(TicketEvent.actor))
+                             .order_by(TicketEvent.id.desc()).limit(LAST_CHANGE_EVENTS)).all()
+    if not recent:
+        return []
+    last = (recent[0].actor_id, recent[0].created_at)
+    return [e for e in reversed(recent) if (e.actor_id, e.created_at) == last]

@@ -233,8 +233,8 @@ def _workspace(ticket, *, form: ComposerForm | None = None, **extra: object) -> 
 
 
 def _side_panel(ticket, **extra: object) -> dict[str, object]:
-    """What `agent/_side_panel.html` shows: a side-panel change answers with this alone, not the whole
-    conversation (the status change is the agents' most frequent click)."""
+    """What `agent/_side_panel.html` shows (a refused side-panel change answers with the panel alone; a change
+    that is made answers with every part that shows the ticket's state: views/agent_state.py)."""
     session, lists = db_session(), desk_lists()
     sent = sent_articles.sent_articles(session, ticket)
     return dict(
@@ -279,6 +279,8 @@ def take(ref: str) -> Response | tuple[str, int]:
         return _take_refused(ticket, exc)
     if is_htmx() and (request.headers.get("HX-Target") or "").startswith("ticket-"):
         return render_template("agent/_ticket_rows.html", rows=[agent_queue.QueueRow.of(ticket, now=utcnow())])
+    if is_htmx() and request.headers.get("HX-Target") == "ws-header":  # "Take it" in the workspace
+        return agent_state.state_answer(ticket, primary="header")
     flash(_("You took %(ref)s.", ref=ticket.ref), "success")
     return _to_workspace(ticket)
 
@@ -307,22 +309,16 @@ def _to_workspace(ticket) -> Response:
 
 
 def _conflict_answer(ticket, exc: DomainError, *, form: ComposerForm | None = None) -> Response | tuple[str, int]:
-    session = db_session()
-    session.refresh(ticket)
-    context = _workspace(ticket, form=form, conflict=translate_domain_message(exc),
-                         latest=agent_desk.latest_change(session, ticket))
-    # said once, where the refused change was made (the whole page without JavaScript has both parts)
-    context["conflict_at"] = "panel" if form is None else "composer"
+    """A change made on an old version: refused, and the page brought up to date. The notice says what the
+    other change was, where the refused change was made (the whole page without JavaScript has both parts);
+    the composer keeps the agent's text."""
+    db_session().refresh(ticket)
+    conflict = dict(conflict=translate_domain_message(exc), conflict_at="panel" if form is None else "composer")
     if not is_htmx():
-        return render_template("agent/workspace.html", **context), 409
-    if form is None:
-        body = render_template("agent/_side_panel.html", **context)
-    else:  # the composer with the agent's text, and the side panel as it is now
-        body = render_template("agent/_composer.html", **context) + render_template(
-            "agent/_side_panel.html", **{**context, "conflict": None, "oob": True})
-    response = Response(body, 409)
-    response.headers["HX-Trigger"] = json.dumps({"ticketVersion": {"value": ticket.version}})
-    return response
+        return render_template("agent/workspace.html", **_workspace(ticket, form=form, **conflict)), 409
+    primary = "composer" if form is not None else \
+        "header" if request.headers.get("HX-Target") == "ws-header" else "panel"
+    return agent_state.state_answer(ticket, primary=primary, status=409, form=form, **conflict)
 
 
 @bp.post("/tickets/<ref>/messages")
@@ -470,9 +466,7 @@ def fields(ref: str) -> Response | tuple[str, int]:
             ticket, panel_error=translate_domain_message(exc))), exc.status_code
     if not is_htmx():
         return redirect(url_for("agent.workspace", ref=ticket.ref), 303)
-    response = Response(render_template("agent/_side_panel.html", **_side_panel(ticket, saved=name)))
-    response.headers["HX-Trigger"] = json.dumps({"ticketVersion": {"value": ticket.version}})
-    return response
+    return agent_state.state_answer(ticket, primary="panel", saved=name)
 
 
 # ---- Helpers ------------------------------------------------------------------------------------------------
@@ -496,4 +490,4 @@ def _store() -> AttachmentStore:
 
 
 # more routes on this blueprint
-from portal.views import agent_macros, agent_more, agent_postpone  # noqa: E402,F401,I001
+from portal.views import agent_macros, agent_more, agent_postpone, agent_state  # noqa: E402,F401,I001

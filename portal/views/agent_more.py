@@ -55,9 +55,14 @@ def presence(ref: str) -> str:
     agent_notifications.mark_read(session, me, now=now, ticket=ticket)
     session.commit()
     seen = whole_number(request.form.get("seen_version"))
+    if seen is not None and seen != ticket.version:
+        # The page's own change answered with the whole state already; a poll that crossed it must not say
+        # "changed" (a change of mine was made on the version this page showed, or it was refused).
+        latest = agent_desk.latest_change(session, ticket)
+        if latest is not None and latest.actor_id == me.id:
+            seen = ticket.version
     changed = seen is not None and seen != ticket.version
-    latest = agent_desk.latest_change(session, ticket) if changed else None
-    return render_template("agent/_presence.html", ticket=ticket, others=others, changed=changed, latest=latest,
+    return render_template("agent/_presence.html", ticket=ticket, others=others, changed=changed,
                            seen_version=ticket.version if seen is None else seen)
 
 

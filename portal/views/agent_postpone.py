@@ -5,8 +5,6 @@ submit button), as a plain form post or with htmx, which answers with the side p
 
 from __future__ import annotations
 
-import json
-
 from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
@@ -14,6 +12,7 @@ from portal.clock import utcnow
 from portal.errors import Conflict, DomainError
 from portal.extensions import db_session
 from portal.services import postpone, tickets
+from portal.views import agent_state
 from portal.views.access import agent_required
 from portal.views.agent import _conflict_answer, _me, _side_panel, bp
 from portal.views.agent_forms import PostponeForm, VersionForm
@@ -91,9 +90,7 @@ def _done(ticket, message: str) -> Response:
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for("agent.workspace", ref=ticket.ref), 303)
-    response = Response(render_template("agent/_side_panel.html", **_side_panel(ticket, saved="postpone")))
-    response.headers["HX-Trigger"] = json.dumps({"ticketVersion": {"value": ticket.version}})
-    return response
+    return agent_state.state_answer(ticket, primary="panel", saved="postpone")
 
 
 def _refused(ticket, exc: DomainError) -> Response | tuple[str, int]:

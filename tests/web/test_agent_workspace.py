@@ -139,7 +139,8 @@ def test_presence_shows_who_else_is_viewing_and_typing(client, app, make, alice,
     assert "Diego Agent is typing" in seen.text
     other.post(f"/agent/tickets/{ticket.ref}/fields", data={"field": "priority", "value": "high"})
     changed = client.post(url, data={"seen_version": str(ticket.version)}, headers={"HX-Request": "true"})
-    assert "changed since you opened it" in changed.text
+    assert "Diego Agent changed this ticket (priority → High)." in changed.text
+    assert "Load the changes" in changed.text
 
 
 def test_presence_expires(db, make, alice, agnes, diego):
