@@ -76,7 +76,7 @@ def test_a_status_change_in_the_side_panel_changes_the_header_badge(client, db, 
 
 @pytest.mark.parametrize(("field", "value", "shown"), [
     ("priority", "urgent", "prio-urgent"),
-    ("language", "es", "ES ·"),
+    ("language", "es", "Spanish ·"),
     ("add_tag", "vip", None),
     ("group", "GROUP", None),
 ])
