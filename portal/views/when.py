@@ -64,8 +64,13 @@ def _minutes(minutes: int, locale: Locale) -> str:
 
 def when(value: datetime | date | str | None, style: str = "short") -> str:
     """`value` (naive UTC, or aware) as the person reads it, in the portal's zone and their language."""
-    if value is None or isinstance(value, str):  # a date an author typed in an article's front matter
-        return value or ""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):  # a date an author typed in an article's front matter: "2026-11-20" reads "20 Nov 2026"
+        try:
+            value = date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return value
     locale = get_locale()
     if not isinstance(value, datetime):  # a calendar date has no zone: shown as it is
         return format_date(value, "d MMM y", locale=locale)

@@ -42,6 +42,7 @@ def test_summer_time_and_another_year(ctx):
         assert when(datetime(2019, 3, 4, 9, 5)) == "4 Mar 2019, 10:05"
         assert when(date(2019, 3, 4)) == "4 Mar 2019"
         assert when(None) == ""
+        assert when("2019-03-04") == "4 Mar 2019" and when("last spring") == "last spring"  # front matter
 
 
 def test_relative_times_in_both_languages(ctx):
