@@ -15,9 +15,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from portal.config import SETTINGS
+
+# Assertions wait as long as actions do (10 s, below): the first search of a fresh server loads the embedding
+# model, which on a busy 2-core machine took longer than Playwright's default 5 s and failed a journey that works.
+expect.set_options(timeout=10_000)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
