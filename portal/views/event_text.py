@@ -138,7 +138,7 @@ def event_sentence(event: TicketEvent, names: TimelineNames) -> str:
 def _rule_sentence(event: TicketEvent, names: TimelineNames) -> str:
     """A rule sets a value: "Rule “VIP routing” set the priority to High" (what it was before is beside it)."""
     rule = names.rules.get(event.rule_id or 0) or gettext("a deleted rule")
-    key = event.kind if event.kind in ("tag_added", "tag_removed") else event.field
+    key = event.kind if event.kind in ("tag_added", "tag_removed", "pending_reminder_sent") else event.field
     if event.kind == "field_changed":
         custom = names.fields.get(event.field or "")
         field = custom.name(_lang()) if custom else (event.field or "")
