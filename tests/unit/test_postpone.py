@@ -4,7 +4,6 @@ that time."""
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,10 +13,12 @@ from portal.errors import Conflict, Invalid, InvalidTransition, NotFound
 from portal.models import Rule, Ticket, TicketEvent
 from portal.services import agent_queue, assignment, postpone, tickets
 from portal.services.rules import automations, manage
+from tests.concurrency import at_once
 
 T0 = datetime(2026, 12, 8, 9, 0)  # a Tuesday
 LATER = T0 + timedelta(days=2)
 MADRID = "Europe/Madrid"
+
 
 
 def reload(db, ticket) -> Ticket:
@@ -193,22 +194,7 @@ def test_two_jobs_at_once_bring_each_ticket_back_once(app, db, make, alice, agne
     for ticket in postponed:
         postpone.postpone(db, ticket, LATER, actor=agnes, now=T0)
     db.commit()
-    start = threading.Barrier(2)
-    reports: list[postpone.WakeReport] = []
-
-    def worker():
-        session = app.extensions["sessionmaker"]()
-        try:
-            start.wait()
-            reports.append(postpone.wake_due(session, now=LATER))
-        finally:
-            session.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    reports = at_once(app, lambda session: postpone.wake_due(session, now=LATER))
     assert len(reports) == 2 and reports[0].errors == [] == reports[1].errors
     assert sorted(reports[0].woken + reports[1].woken) == sorted(t.ref for t in postponed)
     for ticket in postponed:

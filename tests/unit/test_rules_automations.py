@@ -4,7 +4,6 @@ once per ticket per run even with two runs at once, and from the CLI that cron c
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,8 +13,10 @@ from portal.errors import Invalid
 from portal.models import Rule, RuleFiring, Ticket, TicketEvent, TicketTag
 from portal.services.rules import automations, manage
 from portal.services.rules.validation import validate
+from tests.concurrency import at_once
 
 T0 = datetime(2026, 11, 2, 9, 0)
+
 
 
 def hours(n: float) -> datetime:
@@ -277,22 +278,7 @@ def test_a_condition_that_cannot_be_evaluated_disables_the_automation(db, make, 
 def test_two_runs_at_once_act_on_each_ticket_once(app, db, make, create):
     rule = create(automation(conditions=[NOT_REMINDED], actions=[REMIND, NOTE]))
     made = [make.ticket(now=T0) for _ in range(6)]
-    start = threading.Barrier(2)
-    reports: list[automations.AutomationReport] = []
-
-    def worker():
-        session = app.extensions["sessionmaker"]()
-        try:
-            start.wait()
-            reports.append(automations.run(session, now=hours(1)))
-        finally:
-            session.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    reports = at_once(app, lambda session: automations.run(session, now=hours(1)))
     assert len(reports) == 2
     acted = reports[0].fired.get("Remind", []) + reports[1].fired.get("Remind", [])
     assert sorted(acted) == sorted(t.ref for t in made)

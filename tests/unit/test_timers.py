@@ -4,7 +4,6 @@ ticket's language; run twice, and twice at once; editing the days; the old cron 
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,11 +13,13 @@ from portal.models import Message, Notification, Rule, RuleFiring, Ticket, Ticke
 from portal.services import tickets
 from portal.services.rules import automations, manage
 from portal.services.rules.defaults import AUTO_SOLVE_MESSAGE, REMINDER_EVENT, Delays, default_automations
+from tests.concurrency import at_once
 
 T0 = datetime(2026, 11, 2, 9, 0, 0)
 CLOSE = "Close solved tickets after 28 days"
 SOLVE = "Solve pending tickets after 7 days"
 REMIND = "Remind the customer of a pending ticket after 3 days"
+
 
 
 def days(n: float) -> datetime:
@@ -241,22 +242,7 @@ def test_two_concurrent_runs_close_remind_and_solve_each_ticket_once(app, db, ma
             tickets.agent_reply(db, ticket, body="More details?", submit_as="pending", actor=agnes, now=at)
             group.append(ticket)
     db.commit()
-    start = threading.Barrier(2)
-    reports: list[automations.AutomationReport] = []
-
-    def worker():
-        session = app.extensions["sessionmaker"]()
-        try:
-            start.wait()
-            reports.append(automations.run(session, now=days(29)))
-        finally:
-            session.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    reports = at_once(app, lambda session: automations.run(session, now=days(29)))
     assert len(reports) == 2 and reports[0].errors == [] and reports[1].errors == []
     for name, expected in ((CLOSE, solved), (REMIND, reminded), (SOLVE, timed_out)):
         assert sorted(acted(reports[0], name) + acted(reports[1], name)) == sorted(t.ref for t in expected)
